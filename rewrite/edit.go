@@ -1,0 +1,530 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// An Edit is one change to a YAML file: [Set], [Delete], [Insert],
+// [AddComment] or [RemoveComment].
+type Edit interface {
+	plan(p *planner) error
+}
+
+// Set sets the scalar at Path to Value. The node keeps its quoting style,
+// and its type unless Tag says otherwise; a string that would read as
+// another type when written plain (yes, on, 010, 1e3) is quoted. A value
+// that is a substitution variable or template (${VAR}, {{ .x }}) is
+// refused with ErrTemplated: its real value lives elsewhere.
+type Set struct {
+	Path  Path
+	Value string
+	// Tag is the YAML tag of the new value, such as "!!int" or "!!str".
+	// Empty keeps the node's tag.
+	Tag string
+	// AllAliases allows editing a node that aliases share, so that every
+	// alias sees the edit.
+	AllAliases bool
+}
+
+// Delete removes the mapping entry or sequence item at Path, with the
+// comment lines attached to it and the blank line that separated it.
+type Delete struct {
+	Path       Path
+	AllAliases bool
+}
+
+// Insert adds an entry to the mapping at Path, or an item to the sequence at
+// Path. Mapping keys missing on the way to Path are created.
+//
+// The value is either Value, rendered in block style like its siblings, or
+// Raw, YAML text written as at the top of a document, kept as written
+// (comments included) and indented to fit.
+type Insert struct {
+	Path Path
+	// Key is the new key when Path is a mapping.
+	Key string
+	// Before is the child the new one goes in front of; the zero Step
+	// appends.
+	Before     Step
+	Value      *yaml.Node
+	Raw        string
+	AllAliases bool
+}
+
+// AddComment adds a whole comment line such as "# ferry: pinned-by=m" at the
+// top of the file, after a leading yaml-language-server modeline. It renders
+// to nothing, so the documents do not change.
+type AddComment struct {
+	Text string
+}
+
+// RemoveComment removes the comment line Text from the comment block at the
+// top of the file, restoring the file as it was before AddComment.
+type RemoveComment struct {
+	Text string
+}
+
+// A Result reports one change Apply made.
+type Result struct {
+	File string
+	Path string
+	Line int    // the first line of the change, in the input
+	Old  string // the value before; empty for an insert
+	New  string // the value after; empty for a delete
+}
+
+// Apply plans every edit against src, the content of the file name, and
+// returns the edited bytes and one Result per change. Paths refer to src, not
+// to the result of earlier edits. Edits that change nothing return src and
+// no Results. On error nothing is changed and the error names the file, the
+// line and the reason; it wraps one of the Err values or is a *ParseError.
+func Apply(name string, src []byte, edits ...Edit) ([]byte, []Result, error) {
+	f, err := parse(name, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := newPlanner(f)
+	for _, e := range edits {
+		if err := e.plan(p); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(p.splices) == 0 && len(p.dirty) == 0 {
+		return src, nil, nil
+	}
+	if err := p.renderFlows(); err != nil {
+		return nil, nil, err
+	}
+	out, err := p.apply()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.verify(out); err != nil {
+		return nil, nil, err
+	}
+	return out, p.results, nil
+}
+
+// A splice replaces src[start:end] with text. first and last are the lines
+// of the input it was planned to change.
+type splice struct {
+	start, end  int
+	text        string
+	first, last int
+}
+
+type planner struct {
+	f       *file
+	docs    []*yaml.Node              // the intended tree
+	copies  map[*yaml.Node]*yaml.Node // input node -> intended node
+	aliased map[*yaml.Node]bool       // input nodes an alias points to
+	dirty   map[*yaml.Node]*yaml.Node // flow collections to re-render: input -> path holder
+	splices []splice
+	results []Result
+	layout  layout
+}
+
+func newPlanner(f *file) *planner {
+	p := &planner{
+		f:       f,
+		copies:  make(map[*yaml.Node]*yaml.Node),
+		aliased: make(map[*yaml.Node]bool),
+		dirty:   make(map[*yaml.Node]*yaml.Node),
+	}
+	for _, d := range f.docs {
+		p.docs = append(p.docs, p.copyTree(d))
+	}
+	for orig, c := range p.copies {
+		if orig.Kind == yaml.AliasNode && orig.Alias != nil {
+			p.aliased[orig.Alias] = true
+			c.Alias = p.copies[orig.Alias]
+		}
+	}
+	p.layout = f.detectLayout()
+	return p
+}
+
+func (p *planner) copyTree(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = p.copyTree(k)
+	}
+	p.copies[n] = &c
+	return &c
+}
+
+func (p *planner) fail(path Path, line int, err error) error {
+	return &EditError{File: p.f.name, Line: line, Path: path.String(), Err: err}
+}
+
+func (p *planner) add(s splice) { p.splices = append(p.splices, s) }
+
+// detectLayout reads the indentation and dash style of the file's block
+// collections. Files with none get two spaces and indented dashes.
+func (f *file) detectLayout() layout {
+	l := layout{indent: 2}
+	foundIndent, foundSeq := false, false
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode && n.Style&yaml.FlowStyle == 0 {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || v.Anchor != "" || v.Style&yaml.TaggedStyle != 0 {
+					continue
+				}
+				switch v.Kind {
+				case yaml.MappingNode:
+					if !foundIndent && v.Line > k.Line && v.Column > k.Column {
+						l.indent, foundIndent = v.Column-k.Column, true
+					}
+				case yaml.SequenceNode:
+					if !foundSeq && v.Line > k.Line {
+						l.compact, foundSeq = v.Column == k.Column, true
+					}
+				}
+			}
+		}
+		for _, c := range n.Content {
+			if foundIndent && foundSeq {
+				return
+			}
+			walk(c)
+		}
+	}
+	for _, d := range f.docs {
+		walk(d)
+	}
+	return l
+}
+
+// A loc is where a path led.
+type loc struct {
+	node   *yaml.Node
+	parent *yaml.Node // the collection holding node; nil for a document root
+	idx    int        // node's index in parent.Content
+	chain  []*yaml.Node
+}
+
+func (l loc) key() *yaml.Node {
+	if l.parent != nil && l.parent.Kind == yaml.MappingNode {
+		return l.parent.Content[l.idx-1]
+	}
+	return nil
+}
+
+func (l loc) line() int {
+	if k := l.key(); k != nil {
+		return k.Line
+	}
+	return l.node.Line
+}
+
+// selectDoc finds the document a path names.
+func (p *planner) selectDoc(path Path) (*yaml.Node, error) {
+	if path.Kind == "" && path.Name == "" {
+		if path.Doc >= len(p.f.docs) {
+			return nil, p.fail(path, 0, fmt.Errorf("%w: the file has %d documents", ErrNotFound, len(p.f.docs)))
+		}
+		return p.f.docs[path.Doc], nil
+	}
+	var found *yaml.Node
+	for _, d := range p.f.docs {
+		if len(d.Content) == 0 || d.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		root := d.Content[0]
+		kind := lookup(root, "kind")
+		meta := lookup(root, "metadata")
+		var name *yaml.Node
+		if meta != nil {
+			name = lookup(meta, "name")
+		}
+		if kind == nil || name == nil || kind.Value != path.Kind || name.Value != path.Name {
+			continue
+		}
+		if found != nil {
+			return nil, p.fail(path, root.Line, fmt.Errorf("%w: two documents are %s/%s", ErrAmbiguous, path.Kind, path.Name))
+		}
+		found = d
+	}
+	if found == nil {
+		return nil, p.fail(path, 0, fmt.Errorf("%w: no document is %s/%s", ErrNotFound, path.Kind, path.Name))
+	}
+	return found, nil
+}
+
+func lookup(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Kind == yaml.ScalarNode && m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// walk follows path as far as it goes. It returns the loc reached and the
+// number of steps taken; err is set when a step fails, with the loc of the
+// last node reached.
+func (p *planner) walk(path Path) (loc, int, error) {
+	doc, err := p.selectDoc(path)
+	if err != nil {
+		return loc{}, 0, err
+	}
+	if len(doc.Content) == 0 {
+		return loc{}, 0, p.fail(path, 0, fmt.Errorf("%w: the document is empty", ErrNotFound))
+	}
+	l := loc{node: doc.Content[0], parent: doc, chain: []*yaml.Node{doc.Content[0]}}
+	for i, s := range path.Steps {
+		n := l.node
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+			l.chain = append(l.chain, n)
+		}
+		next := -1
+		switch s.kind {
+		case stepKey:
+			if n.Kind != yaml.MappingNode {
+				return l, i, p.fail(path, n.Line, fmt.Errorf("%w: %s is not a mapping", ErrNotFound, path.prefix(i)))
+			}
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if k := n.Content[j]; k.Kind == yaml.ScalarNode && k.Value == s.key {
+					next = j + 1
+					break
+				}
+			}
+			if next < 0 {
+				for j := 0; j+1 < len(n.Content); j += 2 {
+					if n.Content[j].Tag == "!!merge" && merged(n.Content[j+1], s.key) {
+						return l, i, p.fail(path, n.Content[j].Line, ErrMergeKey)
+					}
+				}
+				return l, i, p.fail(path, n.Line, fmt.Errorf("%w: no key %q in %s", ErrNotFound, s.key, path.prefix(i)))
+			}
+		case stepIndex:
+			if n.Kind != yaml.SequenceNode {
+				return l, i, p.fail(path, n.Line, fmt.Errorf("%w: %s is not a sequence", ErrNotFound, path.prefix(i)))
+			}
+			if s.index >= len(n.Content) {
+				return l, i, p.fail(path, n.Line, fmt.Errorf("%w: %s has %d items", ErrNotFound, path.prefix(i), len(n.Content)))
+			}
+			next = s.index
+		case stepMatch:
+			if n.Kind != yaml.SequenceNode {
+				return l, i, p.fail(path, n.Line, fmt.Errorf("%w: %s is not a sequence", ErrNotFound, path.prefix(i)))
+			}
+			for j, item := range n.Content {
+				if v := lookup(item, s.key); v != nil && v.Kind == yaml.ScalarNode && v.Value == s.value {
+					if next >= 0 {
+						return l, i, p.fail(path, item.Line, fmt.Errorf("%w: two items of %s have %s=%s", ErrAmbiguous, path.prefix(i), s.key, s.value))
+					}
+					next = j
+				}
+			}
+			if next < 0 {
+				return l, i, p.fail(path, n.Line, fmt.Errorf("%w: no item of %s has %s=%s", ErrNotFound, path.prefix(i), s.key, s.value))
+			}
+		default:
+			return l, i, p.fail(path, 0, fmt.Errorf("%w: empty step", ErrNotFound))
+		}
+		l = loc{node: n.Content[next], parent: n, idx: next, chain: append(l.chain, n.Content[next])}
+	}
+	return l, len(path.Steps), nil
+}
+
+func merged(v *yaml.Node, key string) bool {
+	switch v.Kind {
+	case yaml.AliasNode:
+		return merged(v.Alias, key)
+	case yaml.SequenceNode:
+		for _, c := range v.Content {
+			if merged(c, key) {
+				return true
+			}
+		}
+	case yaml.MappingNode:
+		return lookup(v, key) != nil
+	}
+	return false
+}
+
+func (p Path) prefix(i int) string {
+	q := p
+	q.Steps = p.Steps[:i]
+	return q.String()
+}
+
+func (p *planner) find(path Path) (loc, error) {
+	l, _, err := p.walk(path)
+	return l, err
+}
+
+// shared reports whether an alias sees any node of the chain.
+func (p *planner) shared(l loc) bool {
+	for _, n := range l.chain {
+		if p.aliased[n] || n.Kind == yaml.AliasNode {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsAnchor reports whether an alias points into the subtree of n.
+func (p *planner) holdsAnchor(n *yaml.Node) bool {
+	if p.aliased[n] {
+		return true
+	}
+	for _, c := range n.Content {
+		if p.holdsAnchor(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// flowRoot is the outermost flow collection holding n (n included), or nil.
+func flowRoot(chain []*yaml.Node) *yaml.Node {
+	for _, n := range chain {
+		if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && n.Style&yaml.FlowStyle != 0 {
+			return n
+		}
+	}
+	return nil
+}
+
+func templated(s string) bool {
+	return strings.Contains(s, "${") || strings.Contains(s, "{{")
+}
+
+func (e Set) plan(p *planner) error {
+	l, err := p.find(e.Path)
+	if err != nil {
+		return err
+	}
+	n := l.node
+	fail := func(err error) error { return p.fail(e.Path, n.Line, err) }
+	if n.Kind != yaml.ScalarNode {
+		return fail(fmt.Errorf("%w: not a scalar", ErrType))
+	}
+	if !e.AllAliases && p.shared(l) {
+		return fail(ErrAnchored)
+	}
+	tag := e.Tag
+	if tag == "" {
+		tag = n.ShortTag()
+		if tag == "!!null" {
+			tag = implicitTag(e.Value)
+			if tag == "!!yaml11" || tag == "" {
+				tag = "!!str"
+			}
+		}
+	}
+	if tag == n.ShortTag() && e.Value == n.Value {
+		return nil
+	}
+	if templated(n.Value) {
+		return fail(ErrTemplated)
+	}
+	start, end, err := p.scalarSpan(n)
+	if err != nil {
+		return fail(err)
+	}
+	flow := flowRoot(l.chain[:len(l.chain)-1]) != nil
+	var text string
+	if n.Style&yaml.TaggedStyle != 0 && e.Tag == "" {
+		if plainSafe(e.Value, flow) && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+			text = e.Value
+		} else {
+			text, err = renderScalar(e.Value, "!!str", n.Style|yaml.DoubleQuotedStyle, flow)
+		}
+	} else {
+		text, err = renderScalar(e.Value, tag, n.Style, flow)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if start == end {
+		text = " " + text // an empty value, just after its colon or dash
+	}
+	p.add(splice{start: start, end: end, text: text, first: p.f.lineOf(start), last: p.f.lineOf(end)})
+	c := p.copies[n]
+	c.Value, c.Tag = e.Value, tag
+	p.results = append(p.results, Result{File: p.f.name, Path: e.Path.String(), Line: n.Line, Old: n.Value, New: e.Value})
+	return nil
+}
+
+// scalarSpan is the byte range of a scalar's text, after its anchor and tag.
+func (p *planner) scalarSpan(n *yaml.Node) (int, int, error) {
+	src := p.f.src
+	start := p.f.pos(n)
+	if n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
+		for start < len(src) && (src[start] == '&' || src[start] == '!') {
+			for start < len(src) && src[start] != ' ' && src[start] != '\t' && src[start] != '\n' && src[start] != '\r' {
+				start++
+			}
+			for start < len(src) && (src[start] == ' ' || src[start] == '\t') {
+				start++
+			}
+		}
+	}
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		for j := start + 1; j < len(src); j++ {
+			switch src[j] {
+			case '\\':
+				j++
+			case '"':
+				return start, j + 1, nil
+			}
+		}
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		for j := start + 1; j < len(src); j++ {
+			if src[j] == '\'' {
+				if j+1 < len(src) && src[j+1] == '\'' {
+					j++
+					continue
+				}
+				return start, j + 1, nil
+			}
+		}
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return 0, 0, fmt.Errorf("%w: block scalar", ErrUnsupported)
+	case n.Tag == "!!null" && n.Value == "":
+		return start, start, nil
+	case !strings.ContainsAny(n.Value, "\n") && bytes.HasPrefix(src[start:], []byte(n.Value)):
+		return start, start + len(n.Value), nil
+	default:
+		return 0, 0, fmt.Errorf("%w: multi-line plain scalar", ErrUnsupported)
+	}
+	return 0, 0, fmt.Errorf("%w: unterminated quoted scalar", ErrUnsupported)
+}
+
+// apply sorts the splices, refuses overlaps and writes the output.
+func (p *planner) apply() ([]byte, error) {
+	slices.SortStableFunc(p.splices, func(a, b splice) int { return a.start - b.start })
+	src := p.f.src
+	var out bytes.Buffer
+	out.Grow(len(src) + 256)
+	at := 0
+	for _, s := range p.splices {
+		if s.start < at {
+			return nil, &EditError{File: p.f.name, Line: p.f.lineOf(s.start), Path: "", Err: ErrConflict}
+		}
+		if s.start < p.f.lineStart(s.first) || s.end > p.f.lineNext(s.last) {
+			return nil, &EditError{File: p.f.name, Line: s.first, Err: fmt.Errorf("%w: a change falls outside its planned lines %d-%d", ErrVerify, s.first, s.last)}
+		}
+		out.Write(src[at:s.start])
+		out.WriteString(s.text)
+		at = s.end
+	}
+	out.Write(src[at:])
+	return out.Bytes(), nil
+}

@@ -1,0 +1,213 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxSize is the largest file rewrite accepts. Deployment-repo YAML is small;
+// anything larger is refused rather than parsed.
+const MaxSize = 8 << 20
+
+var bom = []byte("\ufeff")
+
+// file is a parsed YAML stream together with its raw bytes. Node positions
+// from yaml.v3 (1-based line, column in runes) are mapped to byte offsets
+// through the line index.
+type file struct {
+	name  string
+	src   []byte
+	lines []int // lines[i] is the byte offset where line i+1 starts
+	eol   string
+	docs  []*yaml.Node
+}
+
+func parse(name string, src []byte) (*file, error) {
+	if len(src) > MaxSize {
+		return nil, &ParseError{File: name, Err: fmt.Errorf("%d bytes is more than the %d rewrite accepts", len(src), MaxSize)}
+	}
+	if bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src) {
+		return nil, &ParseError{File: name, Err: errors.New("not a UTF-8 text file")}
+	}
+	f := &file{name: name, src: src, eol: "\n"}
+	start := 0
+	if bytes.HasPrefix(src, bom) {
+		start = len(bom)
+	}
+	f.lines = append(f.lines, start)
+	for i := start; i < len(src); i++ {
+		if src[i] == '\n' {
+			f.lines = append(f.lines, i+1)
+		}
+	}
+	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
+		f.eol = "\r\n"
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, parseError(name, err)
+		}
+		if err := checkDuplicates(name, &doc); err != nil {
+			return nil, err
+		}
+		d := doc
+		f.docs = append(f.docs, &d)
+	}
+	return f, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func parseError(name string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &ParseError{File: name, Line: line, Err: errors.New(m[2])}
+	}
+	return &ParseError{File: name, Err: err}
+}
+
+func checkDuplicates(name string, n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		seen := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			if first, dup := seen[k.Value]; dup {
+				return &ParseError{File: name, Line: k.Line, Err: fmt.Errorf("duplicate key %q (first on line %d)", k.Value, first)}
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if err := checkDuplicates(name, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// numLines is the number of lines; a final line without a line break counts.
+func (f *file) numLines() int {
+	if f.lines[len(f.lines)-1] == len(f.src) {
+		return len(f.lines) - 1
+	}
+	return len(f.lines)
+}
+
+// lineStart is the offset of line l (1-based).
+func (f *file) lineStart(l int) int {
+	if l > len(f.lines) {
+		return len(f.src)
+	}
+	return f.lines[l-1]
+}
+
+// lineNext is the offset just after line l's line break.
+func (f *file) lineNext(l int) int {
+	if l >= len(f.lines) {
+		return len(f.src)
+	}
+	return f.lines[l]
+}
+
+// lineEnd is the offset of line l's line break (or the end of the file).
+func (f *file) lineEnd(l int) int {
+	e := f.lineNext(l)
+	if e > f.lineStart(l) && f.src[e-1] == '\n' {
+		e--
+		if e > f.lineStart(l) && f.src[e-1] == '\r' {
+			e--
+		}
+	}
+	return e
+}
+
+func (f *file) line(l int) []byte { return f.src[f.lineStart(l):f.lineEnd(l)] }
+
+// hasEOL reports whether line l ends with a line break.
+func (f *file) hasEOL(l int) bool { return f.lineEnd(l) < f.lineNext(l) }
+
+// eolOf is the line break of line l, or the file's usual one.
+func (f *file) eolOf(l int) string {
+	if f.hasEOL(l) {
+		return string(f.src[f.lineEnd(l):f.lineNext(l)])
+	}
+	return f.eol
+}
+
+func (f *file) blank(l int) bool { return len(bytes.TrimSpace(f.line(l))) == 0 }
+
+// indent is the number of leading spaces of line l.
+func (f *file) indent(l int) int {
+	b := f.line(l)
+	i := 0
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+func (f *file) comment(l int) bool {
+	b := f.line(l)
+	i := f.indent(l)
+	return i < len(b) && b[i] == '#'
+}
+
+// docMarker reports whether line l is a "---" or "..." document marker.
+func (f *file) docMarker(l int) bool {
+	b := f.line(l)
+	if len(b) < 3 || !(bytes.HasPrefix(b, []byte("---")) || bytes.HasPrefix(b, []byte("..."))) {
+		return false
+	}
+	return len(b) == 3 || b[3] == ' ' || b[3] == '\t'
+}
+
+// offset converts a yaml.v3 position (1-based line, 1-based column counted
+// in runes) to a byte offset.
+func (f *file) offset(line, col int) int {
+	off := f.lineStart(line)
+	end := f.lineEnd(line)
+	for c := 1; c < col && off < end; c++ {
+		_, size := utf8.DecodeRune(f.src[off:end])
+		off += size
+	}
+	return off
+}
+
+func (f *file) pos(n *yaml.Node) int { return f.offset(n.Line, n.Column) }
+
+// lineOf is the 1-based line holding offset off.
+func (f *file) lineOf(off int) int {
+	lo, hi := 0, len(f.lines)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if f.lines[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo + 1
+}
+
+// startsLine reports whether only spaces precede offset off on its line.
+func (f *file) startsLine(off int) bool {
+	l := f.lineOf(off)
+	return off-f.lineStart(l) == f.indent(l)
+}
