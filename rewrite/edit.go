@@ -166,39 +166,62 @@ func (p *planner) fail(path Path, line int, err error) error {
 func (p *planner) add(s splice) { p.splices = append(p.splices, s) }
 
 // detectLayout reads the indentation and dash style of the file's block
-// collections. Files with none get two spaces and indented dashes.
+// collections. Files with none get two spaces and indented dashes, the more
+// common style in the corpus of real deployment repos.
 func (f *file) detectLayout() layout {
 	l := layout{indent: 2}
-	foundIndent, foundSeq := false, false
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.MappingNode && n.Style&yaml.FlowStyle == 0 {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || v.Anchor != "" || v.Style&yaml.TaggedStyle != 0 {
-					continue
-				}
-				switch v.Kind {
-				case yaml.MappingNode:
-					if !foundIndent && v.Line > k.Line && v.Column > k.Column {
-						l.indent, foundIndent = v.Column-k.Column, true
-					}
-				case yaml.SequenceNode:
-					if !foundSeq && v.Line > k.Line {
-						l.compact, foundSeq = v.Column == k.Column, true
-					}
-				}
+	var indent, compact *bool
+	for _, d := range f.docs {
+		scanLayout(d, nil, &l, &indent, &compact)
+	}
+	return l
+}
+
+// scanLayout fills in the parts of l not found yet from the block
+// collections under n, skipping the subtree skip.
+func scanLayout(n, skip *yaml.Node, l *layout, indent, compact **bool) {
+	if n == skip || *indent != nil && *compact != nil {
+		return
+	}
+	if n.Kind == yaml.MappingNode && n.Style&yaml.FlowStyle == 0 {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v == skip || v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || v.Anchor != "" || v.Style&yaml.TaggedStyle != 0 || v.Line <= k.Line {
+				continue
 			}
-		}
-		for _, c := range n.Content {
-			if foundIndent && foundSeq {
-				return
+			switch {
+			case v.Kind == yaml.MappingNode && *indent == nil && v.Column > k.Column:
+				l.indent = v.Column - k.Column
+				t := true
+				*indent = &t
+			case v.Kind == yaml.SequenceNode && *compact == nil:
+				l.compact = v.Column == k.Column
+				*compact = &l.compact
 			}
-			walk(c)
 		}
 	}
-	for _, d := range f.docs {
-		walk(d)
+	for _, c := range n.Content {
+		scanLayout(c, skip, l, indent, compact)
+	}
+}
+
+// layoutNear is the layout of the relatives of the collection at the end of
+// chain: the nearest ancestor whose other block collections show a style
+// wins over the file as a whole.
+func (p *planner) layoutNear(chain []*yaml.Node) layout {
+	l := p.layout
+	var indent, compact *bool
+	target := chain[len(chain)-1]
+	for i := len(chain) - 2; i >= 0 && (indent == nil || compact == nil); i-- {
+		found := layout{indent: l.indent, compact: l.compact}
+		var fi, fc *bool
+		scanLayout(chain[i], target, &found, &fi, &fc)
+		if indent == nil && fi != nil {
+			l.indent, indent = found.indent, fi
+		}
+		if compact == nil && fc != nil {
+			l.compact, compact = found.compact, fc
+		}
 	}
 	return l
 }
@@ -416,6 +439,9 @@ func (e Set) plan(p *planner) error {
 	}
 	if !e.AllAliases && p.shared(l) {
 		return fail(ErrAnchored)
+	}
+	if e.Tag == "" && e.Value == n.Value {
+		return nil
 	}
 	tag := e.Tag
 	if tag == "" {

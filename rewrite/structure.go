@@ -133,13 +133,13 @@ func (p *planner) emptied(l loc, ext extent) error {
 	}
 	at := f.lineStart(keyLine) + len(trimmed)
 	p.add(splice{start: at, end: at, text: " " + empty, first: keyLine, last: keyLine})
+	if ext.first <= keyLine {
+		return fmt.Errorf("%w: the only child is on its key's line", ErrUnsupported)
+	}
 	start, end2, from := f.lineStart(ext.first), f.lineNext(ext.last), ext.first
 	if end2 == len(f.src) && !f.hasEOL(ext.last) {
 		from--
 		start = f.lineEnd(from)
-	}
-	if from <= keyLine {
-		return fmt.Errorf("%w: the only child is on its key's line", ErrUnsupported)
 	}
 	p.add(splice{start: start, end: end2, first: from, last: ext.last})
 	return nil
@@ -169,7 +169,7 @@ func rawFrag(raw string) (frag, error) {
 	var fr frag
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(raw, "\r\n", "\n"), "\n"), "\n")
 	for len(lines) > 0 && strings.HasPrefix(strings.TrimSpace(lines[0]), "#") {
-		fr.head = append(fr.head, strings.TrimSpace(lines[0]))
+		fr.head = append(fr.head, strings.TrimRight(lines[0], " \t"))
 		lines = lines[1:]
 	}
 	if len(lines) == 0 || strings.TrimSpace(lines[0]) == "" {
@@ -326,7 +326,7 @@ func (e Insert) plan(p *planner) error {
 
 	// The intended tree: parse the fragment as it will read.
 	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(strings.Join(lines, "\n")), &doc); err != nil || len(doc.Content) != 1 {
+	if err := yaml.Unmarshal([]byte(strings.Join(lines, "\n")+"\n"), &doc); err != nil || len(doc.Content) != 1 {
 		return fail(fmt.Errorf("%w: the rendered value does not parse: %v", ErrVerify, err))
 	}
 	newKids := doc.Content[0].Content
@@ -361,7 +361,7 @@ func (e Insert) plan(p *planner) error {
 		return nil
 	}
 	if children(parent) == 0 {
-		return p.fill(e.Path, l, lines)
+		return p.fill(e.Path, l, lines, !asMap)
 	}
 	return p.insertBlock(e, l, lines)
 }
@@ -396,15 +396,13 @@ func (p *planner) insertBlock(e Insert, l loc, lines []string) error {
 	}
 	lines = indent(lines, col)
 	var at, ln int
-	var sep bool
 	if e.Before.IsZero() {
 		last, ok := p.extent(parent, childIndex(parent, n-1))
 		if !ok {
 			return p.fail(e.Path, parent.Line, fmt.Errorf("%w: cannot find where the last item starts", ErrUnsupported))
 		}
 		at, ln = f.lineNext(last.last), last.last
-		sep = n > 1 && p.blanksBefore(last.first) < last.first
-		if sep {
+		if blank, known := p.blankSeparated(parent, -1); blank && known {
 			lines = append([]string{""}, lines...)
 		}
 	} else {
@@ -418,18 +416,47 @@ func (p *planner) insertBlock(e Insert, l loc, lines []string) error {
 		if parent.Kind == yaml.MappingNode {
 			pos /= 2
 		}
-		if pos > 0 {
-			sep = p.blanksBefore(ext.first) < ext.first
-		} else if n > 1 {
-			second, _ := p.extent(parent, childIndex(parent, 1))
-			sep = p.blanksBefore(second.first) < second.first
-		}
-		if sep {
-			lines = append(lines, "")
+		blank, known := p.blankSeparated(parent, pos)
+		switch {
+		case pos == 0:
+			if blank && known {
+				lines = append(lines, "")
+			}
+		case p.blanksBefore(ext.first) < ext.first:
+			if blank || !known {
+				lines = append(lines, "")
+			} else {
+				// The list is tight: the blank line stays where it is,
+				// after the new item.
+				prev, _ := p.extent(parent, childIndex(parent, pos-1))
+				at, ln = f.lineNext(prev.last), prev.last
+			}
 		}
 	}
 	p.add(splice{start: at, end: at, text: p.lineText(ln, at, lines), first: ln, last: ln})
 	return nil
+}
+
+// blankSeparated reports whether most gaps between the children of a block
+// collection hold a blank line, leaving out the gap before child skip; known
+// is false when there is no other gap.
+func (p *planner) blankSeparated(parent *yaml.Node, skip int) (blank, known bool) {
+	var blanks, tight int
+	for i := 1; i < children(parent); i++ {
+		if i == skip {
+			continue
+		}
+		ext, ok := p.extent(parent, childIndex(parent, i))
+		if !ok || ext.inline {
+			continue
+		}
+		if p.blanksBefore(ext.first) < ext.first {
+			blanks++
+		} else {
+			tight++
+		}
+	}
+	return blanks > tight, blanks+tight > 0
 }
 
 // lineText joins lines for insertion at offset at, next to line ln.
@@ -445,7 +472,7 @@ func (p *planner) lineText(ln, at int, lines []string) string {
 
 // fill writes the first child of an empty collection, {} or [] or nothing
 // after its key, as a block below the key.
-func (p *planner) fill(path Path, l loc, lines []string) error {
+func (p *planner) fill(path Path, l loc, lines []string, seq bool) error {
 	f := p.f
 	parent := l.node
 	fail := func(err error) error { return p.fail(path, parent.Line, err) }
@@ -478,8 +505,9 @@ func (p *planner) fill(path Path, l loc, lines []string) error {
 	for start > 0 && (f.src[start-1] == ' ' || f.src[start-1] == '\t') {
 		start--
 	}
-	by := col + p.layout.indent
-	if strings.HasPrefix(lines[len(lines)-1], "-") && p.layout.compact {
+	near := p.layoutNear(l.chain)
+	by := col + near.indent
+	if seq && near.compact {
 		by = col
 	}
 	if start < end {
