@@ -98,7 +98,7 @@ func (p *planner) extent(parent *yaml.Node, idx int) (extent, bool) {
 		break
 	}
 	if m := maxLine(parent.Content[idx]); m > e.last {
-		e.last = m
+		e.last = min(m, f.numLines())
 	}
 	if !e.inline {
 		for l := line - 1; l >= 1; l-- {

@@ -84,6 +84,15 @@ type Result struct {
 // no Results. On error nothing is changed and the error names the file, the
 // line and the reason; it wraps one of the Err values or is a *ParseError.
 func Apply(name string, src []byte, edits ...Edit) ([]byte, []Result, error) {
+	out, p, err := apply(name, src, edits)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, p.results, nil
+}
+
+// apply is Apply, also returning the planner with the splices it made.
+func apply(name string, src []byte, edits []Edit) ([]byte, *planner, error) {
 	f, err := parse(name, src)
 	if err != nil {
 		return nil, nil, err
@@ -95,7 +104,7 @@ func Apply(name string, src []byte, edits ...Edit) ([]byte, []Result, error) {
 		}
 	}
 	if len(p.splices) == 0 && len(p.dirty) == 0 {
-		return src, nil, nil
+		return src, p, nil
 	}
 	if err := p.renderFlows(); err != nil {
 		return nil, nil, err
@@ -107,7 +116,7 @@ func Apply(name string, src []byte, edits ...Edit) ([]byte, []Result, error) {
 	if err := p.verify(out); err != nil {
 		return nil, nil, err
 	}
-	return out, p.results, nil
+	return out, p, nil
 }
 
 // A splice replaces src[start:end] with text. first and last are the lines
