@@ -129,33 +129,62 @@ type splice struct {
 
 type planner struct {
 	f       *file
-	docs    []*yaml.Node              // the intended tree
+	docs    []*yaml.Node              // the intended tree, once a structural edit needs it
 	copies  map[*yaml.Node]*yaml.Node // input node -> intended node
+	sets    map[*yaml.Node]scalar     // until then: input scalar -> its intended value
 	aliased map[*yaml.Node]bool       // input nodes an alias points to
-	dirty   map[*yaml.Node]*yaml.Node // flow collections to re-render: input -> path holder
+	dirty   map[*yaml.Node]bool       // flow collections to re-render
 	splices []splice
 	results []Result
 	layout  layout
 }
 
+// A scalar is the intended tag and value of a scalar node.
+type scalar struct{ tag, value string }
+
 func newPlanner(f *file) *planner {
 	p := &planner{
 		f:       f,
-		copies:  make(map[*yaml.Node]*yaml.Node),
 		aliased: make(map[*yaml.Node]bool),
-		dirty:   make(map[*yaml.Node]*yaml.Node),
+		dirty:   make(map[*yaml.Node]bool),
+		sets:    make(map[*yaml.Node]scalar),
+	}
+	var aliases func(n *yaml.Node)
+	aliases = func(n *yaml.Node) {
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			p.aliased[n.Alias] = true
+		}
+		for _, c := range n.Content {
+			aliases(c)
+		}
 	}
 	for _, d := range f.docs {
-		p.docs = append(p.docs, p.copyTree(d))
-	}
-	for orig, c := range p.copies {
-		if orig.Kind == yaml.AliasNode && orig.Alias != nil {
-			p.aliased[orig.Alias] = true
-			c.Alias = p.copies[orig.Alias]
-		}
+		aliases(d)
 	}
 	p.layout = f.detectLayout()
 	return p
+}
+
+// intended returns the node of the intended tree for input node n, copying
+// the input tree the first time a structural edit needs it. Edits that
+// only set scalars compare against the input and p.sets instead.
+func (p *planner) intended(n *yaml.Node) *yaml.Node {
+	if p.copies == nil {
+		p.copies = make(map[*yaml.Node]*yaml.Node)
+		for _, d := range p.f.docs {
+			p.docs = append(p.docs, p.copyTree(d))
+		}
+		for orig, c := range p.copies {
+			if orig.Kind == yaml.AliasNode && orig.Alias != nil {
+				c.Alias = p.copies[orig.Alias]
+			}
+		}
+		for orig, s := range p.sets {
+			c := p.copies[orig]
+			c.Tag, c.Value = s.tag, s.value
+		}
+	}
+	return p.copies[n]
 }
 
 func (p *planner) copyTree(n *yaml.Node) *yaml.Node {
@@ -490,8 +519,12 @@ func (e Set) plan(p *planner) error {
 		text = " " + text // an empty value, just after its colon or dash
 	}
 	p.add(splice{start: start, end: end, text: text, first: p.f.lineOf(start), last: p.f.lineOf(end)})
-	c := p.copies[n]
-	c.Value, c.Tag = e.Value, tag
+	if p.copies != nil {
+		c := p.intended(n)
+		c.Value, c.Tag = e.Value, tag
+	} else {
+		p.sets[n] = scalar{tag: tag, value: e.Value}
+	}
 	p.results = append(p.results, Result{File: p.f.name, Path: e.Path.String(), Line: n.Line, Old: n.Value, New: e.Value})
 	return nil
 }

@@ -154,4 +154,3 @@ func keep(r rune) rune {
 	}
 	return -1
 }
-

@@ -26,8 +26,8 @@ func (e Delete) plan(p *planner) error {
 	if !e.AllAliases && p.shared(loc{chain: holders}) {
 		return fail(ErrAnchored)
 	}
-	cp := p.copies[l.parent]
-	i := slices.Index(cp.Content, p.copies[l.node])
+	cp := p.intended(l.parent)
+	i := slices.Index(cp.Content, p.intended(l.node))
 	if l.parent.Kind == yaml.MappingNode {
 		cp.Content = slices.Delete(cp.Content, i-1, i+1)
 	} else {
@@ -35,7 +35,7 @@ func (e Delete) plan(p *planner) error {
 	}
 	p.results = append(p.results, Result{File: p.f.name, Path: e.Path.String(), Line: l.line(), Old: summary(l.node)})
 	if fr := flowRoot(holders); fr != nil {
-		p.dirty[fr] = fr
+		p.dirty[fr] = true
 		return nil
 	}
 	if err := p.deleteBlock(l); err != nil {
@@ -330,7 +330,7 @@ func (e Insert) plan(p *planner) error {
 		return fail(fmt.Errorf("%w: the rendered value does not parse: %v", ErrVerify, err))
 	}
 	newKids := doc.Content[0].Content
-	cp := p.copies[parent]
+	cp := p.intended(parent)
 	if cp.Kind == yaml.ScalarNode {
 		cp.Kind, cp.Value, cp.Style = yaml.SequenceNode, "", 0
 		cp.Tag = "!!seq"
@@ -344,7 +344,7 @@ func (e Insert) plan(p *planner) error {
 		if err != nil {
 			return err
 		}
-		at = slices.Index(cp.Content, p.copies[bl.node])
+		at = slices.Index(cp.Content, p.intended(bl.node))
 		if asMap {
 			at--
 		}
@@ -357,7 +357,7 @@ func (e Insert) plan(p *planner) error {
 	p.results = append(p.results, Result{File: p.f.name, Path: newPath.String(), Line: parent.Line, New: summary(newKids[len(newKids)-1])})
 
 	if fr := flowRoot(l.chain); fr != nil && children(parent) > 0 {
-		p.dirty[fr] = fr
+		p.dirty[fr] = true
 		return nil
 	}
 	if children(parent) == 0 {
@@ -570,7 +570,7 @@ func (p *planner) renderFlows() error {
 		if !ok || f.lineOf(end-1) != f.lineOf(start) {
 			return &EditError{File: f.name, Line: n.Line, Err: fmt.Errorf("%w: a flow collection over several lines", ErrUnsupported)}
 		}
-		text, err := flowText(p.copies[n])
+		text, err := flowText(p.intended(n))
 		if err != nil {
 			return &EditError{File: f.name, Line: n.Line, Err: err}
 		}

@@ -12,11 +12,17 @@ func (p *planner) verify(out []byte) error {
 	if err != nil {
 		return &EditError{File: p.f.name, Err: fmt.Errorf("%w: the result does not parse: %v", ErrVerify, err)}
 	}
-	if len(g.docs) != len(p.docs) {
-		return &EditError{File: p.f.name, Err: fmt.Errorf("%w: %d documents instead of %d", ErrVerify, len(g.docs), len(p.docs))}
+	want, sets := p.docs, p.sets
+	if p.copies == nil {
+		want = p.f.docs
+	} else {
+		sets = nil
 	}
-	for i := range p.docs {
-		if where, diff := compare(p.docs[i], g.docs[i], ""); diff != "" {
+	if len(g.docs) != len(want) {
+		return &EditError{File: p.f.name, Err: fmt.Errorf("%w: %d documents instead of %d", ErrVerify, len(g.docs), len(want))}
+	}
+	for i := range want {
+		if where, diff := compareSets(want[i], g.docs[i], "", sets); diff != "" {
 			return &EditError{File: p.f.name, Path: fmt.Sprintf("%d:%s", i, where), Err: fmt.Errorf("%w: %s", ErrVerify, diff)}
 		}
 	}
@@ -26,6 +32,11 @@ func (p *planner) verify(out []byte) error {
 // compare returns where and how two trees differ in content: kinds, tags,
 // values, anchors and structure; not style, comments or positions.
 func compare(want, got *yaml.Node, at string) (string, string) {
+	return compareSets(want, got, at, nil)
+}
+
+// compareSets is compare with the scalars of want in sets replaced.
+func compareSets(want, got *yaml.Node, at string, sets map[*yaml.Node]scalar) (string, string) {
 	if want.Kind != got.Kind {
 		return at, fmt.Sprintf("kind %v, want %v", got.Kind, want.Kind)
 	}
@@ -34,8 +45,12 @@ func compare(want, got *yaml.Node, at string) (string, string) {
 	}
 	switch want.Kind {
 	case yaml.ScalarNode:
-		if want.ShortTag() != got.ShortTag() || want.Value != got.Value {
-			return at, fmt.Sprintf("%s %q, want %s %q", got.ShortTag(), got.Value, want.ShortTag(), want.Value)
+		tag, value := want.ShortTag(), want.Value
+		if s, ok := sets[want]; ok {
+			tag, value = s.tag, s.value
+		}
+		if tag != got.ShortTag() || value != got.Value {
+			return at, fmt.Sprintf("%s %q, want %s %q", got.ShortTag(), got.Value, tag, value)
 		}
 	case yaml.AliasNode:
 		if want.Value != got.Value {
@@ -50,7 +65,7 @@ func compare(want, got *yaml.Node, at string) (string, string) {
 		if want.Kind == yaml.MappingNode && i%2 == 1 {
 			sub = at + "." + want.Content[i-1].Value
 		}
-		if w, d := compare(want.Content[i], got.Content[i], sub); d != "" {
+		if w, d := compareSets(want.Content[i], got.Content[i], sub, sets); d != "" {
 			return w, d
 		}
 	}

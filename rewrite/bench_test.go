@@ -1,0 +1,157 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// httpRoute is a 15-line HTTPRoute with two clusters behind it.
+func httpRoute(i int) []byte {
+	return fmt.Appendf(nil, `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: app-%04d
+  namespace: apps  # owned by team-%d
+spec:
+  parentRefs:
+  - name: global
+  rules:
+  - backendRefs:
+    - name: app-%04d-gke-eu-1
+      port: 8080
+      weight: 100
+    - name: app-%04d-gke-eu-2
+      weight: 0
+`, i, i%7, i, i)
+}
+
+// BenchmarkSetTwoWeights sets both weights of one HTTPRoute.
+func BenchmarkSetTwoWeights(b *testing.B) {
+	src := httpRoute(1)
+	edits := weightEdits(1)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, _, err := Apply("route.yaml", src, edits...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func weightEdits(i int) []Edit {
+	weight := func(cluster string) Path {
+		return Path{Steps: []Step{Key("spec"), Key("rules"), Index(0), Key("backendRefs"),
+			Match("name", fmt.Sprintf("app-%04d-%s", i, cluster)), Key("weight")}}
+	}
+	return []Edit{
+		Set{Path: weight("gke-eu-1"), Value: "50"},
+		Set{Path: weight("gke-eu-2"), Value: "50"},
+	}
+}
+
+// BenchmarkVersusYq sets two weights in each of 1,000 HTTPRoute files on
+// disk, with this engine and with mikefarah/yq v4 (one process for all the
+// files), and reports the time ratio and the lines each changed beyond the
+// two weight lines per file. yq is built from the module proxy once; the
+// benchmark skips when it cannot be.
+func BenchmarkVersusYq(b *testing.B) {
+	const files = 1000
+	yq := buildYq(b)
+	// On tmpfs where there is one, so the tools are measured, not the disk.
+	dir, err := os.MkdirTemp("/dev/shm", "ferry-bench-")
+	if err != nil {
+		dir = b.TempDir()
+	} else {
+		b.Cleanup(func() { os.RemoveAll(dir) })
+	}
+	paths := make([]string, files)
+	orig := make([][]byte, files)
+	for i := range paths {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("app-%04d.yaml", i))
+		orig[i] = httpRoute(i)
+	}
+	reset := func() {
+		for i, p := range paths {
+			if err := os.WriteFile(p, orig[i], 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	extra := func() int {
+		n := 0
+		for i, p := range paths {
+			got, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += changedLines(orig[i], got) - 2
+		}
+		return n
+	}
+	var ferryTime, yqTime time.Duration
+	var ferryExtra, yqExtra int
+	for b.Loop() {
+		reset()
+		start := time.Now()
+		for i, p := range paths {
+			src, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, _, err := Apply(p, src, weightEdits(i)...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(p, out, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ferryTime += time.Since(start)
+		ferryExtra = extra()
+
+		reset()
+		start = time.Now()
+		expr := `(.spec.rules[0].backendRefs[] | select(.name == "*-gke-eu-1") | .weight) = 50 | (.spec.rules[0].backendRefs[] | select(.name == "*-gke-eu-2") | .weight) = 50`
+		cmd := exec.Command(yq, append([]string{"-i", expr}, paths...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("yq: %v\n%s", err, out)
+		}
+		yqTime += time.Since(start)
+		yqExtra = extra()
+	}
+	b.ReportMetric(float64(ferryTime.Milliseconds())/float64(b.N), "ferry-ms/op")
+	b.ReportMetric(float64(yqTime.Milliseconds())/float64(b.N), "yq-ms/op")
+	b.ReportMetric(float64(yqTime)/float64(ferryTime), "yq/ferry")
+	b.ReportMetric(float64(ferryExtra), "ferry-extra-lines")
+	b.ReportMetric(float64(yqExtra), "yq-extra-lines")
+}
+
+// changedLines counts the lines of a that b does not keep in place.
+func changedLines(a, b []byte) int {
+	al, bl := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	n := 0
+	for i := range max(len(al), len(bl)) {
+		if i >= len(al) || i >= len(bl) || !bytes.Equal(al[i], bl[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+func buildYq(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(os.TempDir(), "ferry-bench-yq-v4.44.3")
+	if _, err := os.Stat(filepath.Join(bin, "yq")); err == nil {
+		return filepath.Join(bin, "yq")
+	}
+	cmd := exec.Command("go", "install", "github.com/mikefarah/yq/v4@v4.44.3")
+	cmd.Env = append(os.Environ(), "GOBIN="+bin, "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Skipf("cannot build yq v4.44.3 from the module proxy: %v\n%s", err, out)
+	}
+	return filepath.Join(bin, "yq")
+}
