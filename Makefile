@@ -1,0 +1,57 @@
+# ferry's developer targets. `make` runs `make test`, which is what CI runs.
+
+# Build with the Go toolchain that is installed; never download another.
+export GOTOOLCHAIN := local
+
+GO ?= go
+# staticcheck 2026.2.2, which supports Go 1.26.
+STATICCHECK_VERSION ?= v0.8.2
+# How long `make fuzz` runs.
+FUZZTIME ?= 10m
+
+# FERRY_CORPUS names a folder of real deployment repos that the corpus tests
+# edit (they skip without it). Tests run in their package's directory, so a
+# relative path is made absolute here: FERRY_CORPUS=../shared/corpus make test.
+ifneq ($(strip $(FERRY_CORPUS)),)
+export FERRY_CORPUS := $(abspath $(FERRY_CORPUS))
+endif
+
+.DEFAULT_GOAL := test
+.PHONY: test fmt fmt-fix vet lint tidy-check bench fuzz
+
+## test: everything CI checks: vet, gofmt, go mod tidy, tests with the race detector
+test: vet fmt tidy-check
+	$(GO) test -race -count=1 ./...
+
+## fmt: fail if any Go file is not gofmt-formatted
+fmt:
+	@files=$$(gofmt -l .); \
+	if [ -n "$$files" ]; then \
+		echo "These files are not gofmt-formatted (run 'make fmt-fix'):"; \
+		echo "$$files"; \
+		exit 1; \
+	fi
+
+## fmt-fix: gofmt every Go file in place
+fmt-fix:
+	gofmt -w .
+
+## vet: go vet
+vet:
+	$(GO) vet ./...
+
+## lint: staticcheck, at a pinned version
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## tidy-check: fail if go mod tidy would change go.mod or go.sum
+tidy-check:
+	$(GO) mod tidy -diff
+
+## bench: run the benchmarks, no tests
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: fuzz the rewrite engine for FUZZTIME (default 10m)
+fuzz:
+	$(GO) test ./rewrite -run '^$$' -fuzz FuzzEdit -fuzztime $(FUZZTIME)

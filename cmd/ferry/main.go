@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is the version ferry reports. Release builds set it with
+// -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// Exit statuses, as DESIGN.md section 5 defines them.
+const (
+	exitOK      = 0 // fine
+	exitFailure = 1 // a violation or a failed step
+	exitUsage   = 2 // bad usage or bad input
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs ferry with args (without the program name) and returns the exit
+// status. It is main without the process: tests call it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ferry: %v\n", err)
+	if ue := (*usageError)(nil); errors.As(err, &ue) {
+		fmt.Fprintln(stderr, "Run 'ferry --help' for usage.")
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// newRootCmd returns the ferry command. Subcommands hang off it, each with
+// an options struct and a run function of its own.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ferry",
+		Short: "Move Kubernetes workloads between clusters through their GitOps repo",
+		Long: `ferry moves Kubernetes workloads from one cluster to another with zero
+downtime, by editing the GitOps deployment repo that Argo CD or Flux applies.
+Every step of a migration is one small, reviewable, auto-merged pull request.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	// Declared here rather than left to cobra, which would also take -v.
+	root.Flags().Bool("version", false, "print the version and exit")
+	root.SetVersionTemplate("{{.Name}} version {{.Version}}\n")
+	// Flag errors of every command are usage errors: exit status 2.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &usageError{err: err}
+	})
+	return root
+}
+
+// usageError is an error in how ferry was called: a bad flag, a missing or
+// extra argument. run reports it with exit status 2.
+type usageError struct {
+	err error
+}
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
