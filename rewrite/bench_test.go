@@ -6,8 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // httpRoute is a 15-line HTTPRoute with two clusters behind it.
@@ -92,26 +96,54 @@ func BenchmarkVersusYq(b *testing.B) {
 		}
 		return n
 	}
-	var ferryTime, yqTime time.Duration
+	edit := func(i int) {
+		p := paths[i]
+		src, err := os.ReadFile(p)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		out, _, err := Apply(p, src, weightEdits(i)...)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		if err := os.WriteFile(p, out, 0o644); err != nil {
+			b.Error(err)
+		}
+	}
+	var ferryTime, parallelTime, yqTime time.Duration
 	var ferryExtra, yqExtra int
 	for b.Loop() {
 		reset()
 		start := time.Now()
-		for i, p := range paths {
-			src, err := os.ReadFile(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out, _, err := Apply(p, src, weightEdits(i)...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := os.WriteFile(p, out, 0o644); err != nil {
-				b.Fatal(err)
-			}
+		for i := range paths {
+			edit(i)
 		}
 		ferryTime += time.Since(start)
 		ferryExtra = extra()
+
+		// Apply is pure: a caller with many files can use every core.
+		reset()
+		start = time.Now()
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for i := range next {
+					edit(i)
+				}
+			})
+		}
+		for i := range paths {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		parallelTime += time.Since(start)
+		if n := extra(); n != ferryExtra {
+			b.Fatalf("parallel run changed %d extra lines, sequential %d", n, ferryExtra)
+		}
 
 		reset()
 		start = time.Now()
@@ -126,6 +158,7 @@ func BenchmarkVersusYq(b *testing.B) {
 	b.ReportMetric(float64(ferryTime.Milliseconds())/float64(b.N), "ferry-ms/op")
 	b.ReportMetric(float64(yqTime.Milliseconds())/float64(b.N), "yq-ms/op")
 	b.ReportMetric(float64(yqTime)/float64(ferryTime), "yq/ferry")
+	b.ReportMetric(float64(yqTime)/float64(parallelTime), "yq/ferry-all-cores")
 	b.ReportMetric(float64(ferryExtra), "ferry-extra-lines")
 	b.ReportMetric(float64(yqExtra), "yq-extra-lines")
 }
@@ -154,4 +187,17 @@ func buildYq(b *testing.B) string {
 		b.Skipf("cannot build yq v4.44.3 from the module proxy: %v\n%s", err, out)
 	}
 	return filepath.Join(bin, "yq")
+}
+
+// BenchmarkParseFloor is one yaml.v3 parse of the same HTTPRoute: Apply
+// parses twice (to locate, then to verify), so twice this is its floor.
+func BenchmarkParseFloor(b *testing.B) {
+	src := httpRoute(1)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		var n yaml.Node
+		if err := yaml.Unmarshal(src, &n); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -37,11 +37,21 @@ func compare(want, got *yaml.Node, at string) (string, string) {
 
 // compareSets is compare with the scalars of want in sets replaced.
 func compareSets(want, got *yaml.Node, at string, sets map[*yaml.Node]scalar) (string, string) {
+	where, diff := differ(want, got, sets)
+	for i := len(where) - 1; i >= 0; i-- {
+		at += where[i]
+	}
+	return at, diff
+}
+
+// differ finds the first difference; where holds the path to it, innermost
+// step first, built only when there is a difference.
+func differ(want, got *yaml.Node, sets map[*yaml.Node]scalar) (where []string, diff string) {
 	if want.Kind != got.Kind {
-		return at, fmt.Sprintf("kind %v, want %v", got.Kind, want.Kind)
+		return nil, fmt.Sprintf("kind %v, want %v", got.Kind, want.Kind)
 	}
 	if want.Anchor != got.Anchor {
-		return at, fmt.Sprintf("anchor %q, want %q", got.Anchor, want.Anchor)
+		return nil, fmt.Sprintf("anchor %q, want %q", got.Anchor, want.Anchor)
 	}
 	switch want.Kind {
 	case yaml.ScalarNode:
@@ -49,25 +59,25 @@ func compareSets(want, got *yaml.Node, at string, sets map[*yaml.Node]scalar) (s
 		if s, ok := sets[want]; ok {
 			tag, value = s.tag, s.value
 		}
-		if tag != got.ShortTag() || value != got.Value {
-			return at, fmt.Sprintf("%s %q, want %s %q", got.ShortTag(), got.Value, tag, value)
+		if value != got.Value || tag != got.ShortTag() {
+			return nil, fmt.Sprintf("%s %q, want %s %q", got.ShortTag(), got.Value, tag, value)
 		}
 	case yaml.AliasNode:
 		if want.Value != got.Value {
-			return at, fmt.Sprintf("alias *%s, want *%s", got.Value, want.Value)
+			return nil, fmt.Sprintf("alias *%s, want *%s", got.Value, want.Value)
 		}
 	}
 	if len(want.Content) != len(got.Content) {
-		return at, fmt.Sprintf("%d children, want %d", len(got.Content), len(want.Content))
+		return nil, fmt.Sprintf("%d children, want %d", len(got.Content), len(want.Content))
 	}
 	for i := range want.Content {
-		sub := fmt.Sprintf("%s[%d]", at, i)
-		if want.Kind == yaml.MappingNode && i%2 == 1 {
-			sub = at + "." + want.Content[i-1].Value
-		}
-		if w, d := compareSets(want.Content[i], got.Content[i], sub, sets); d != "" {
-			return w, d
+		if w, d := differ(want.Content[i], got.Content[i], sets); d != "" {
+			step := fmt.Sprintf("[%d]", i)
+			if want.Kind == yaml.MappingNode && i%2 == 1 {
+				step = "." + want.Content[i-1].Value
+			}
+			return append(w, step), d
 		}
 	}
-	return "", ""
+	return nil, ""
 }
