@@ -64,7 +64,9 @@ type AddComment struct {
 }
 
 // RemoveComment removes the comment line Text from the comment block at the
-// top of the file, restoring the file as it was before AddComment.
+// top of the file, restoring the file as it was before AddComment. A file
+// without the line is left as it is, as AddComment leaves a file that has
+// it.
 type RemoveComment struct {
 	Text string
 }
@@ -485,8 +487,10 @@ func (e Set) plan(p *planner) error {
 	if tag == "" {
 		tag = n.ShortTag()
 		if tag == "!!null" {
-			tag = implicitTag(e.Value)
-			if tag == "!!yaml11" || tag == "" {
+			// An empty value takes the type its new text reads as.
+			// Text that only YAML 1.1 reads as another type (on, yes)
+			// stays a string and is quoted.
+			if tag = implicitTag(e.Value); tag == "" {
 				tag = "!!str"
 			}
 		}
@@ -584,7 +588,7 @@ func (p *planner) apply() ([]byte, error) {
 	at := 0
 	for _, s := range p.splices {
 		if s.start < at {
-			return nil, &EditError{File: p.f.name, Line: p.f.lineOf(s.start), Path: "", Err: ErrConflict}
+			return nil, &EditError{File: p.f.name, Line: p.f.lineOf(s.start), Err: fmt.Errorf("%w: two edits change line %d", ErrConflict, p.f.lineOf(s.start))}
 		}
 		if s.start < p.f.lineStart(s.first) || s.end > p.f.lineNext(s.last) {
 			return nil, &EditError{File: p.f.name, Line: s.first, Err: fmt.Errorf("%w: a change falls outside its planned lines %d-%d", ErrVerify, s.first, s.last)}

@@ -50,6 +50,9 @@ func (e *EditError) Error() string {
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
+	if e.Path == "" {
+		return fmt.Sprintf("%s: %v", loc, e.Err)
+	}
 	return fmt.Sprintf("%s: %s: %v", loc, e.Path, e.Err)
 }
 

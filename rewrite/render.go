@@ -15,11 +15,8 @@ import (
 // than a string, while yaml.v3 reads them as strings.
 var yaml11 = regexp.MustCompile(`^(?i:y|n|yes|no|on|off)$|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$|^[-+]?0[0-7_]+$|^[-+]?0b[01_]+$|^[-+]?[0-9][0-9_]*$|^=$|^<<$`)
 
-// implicitTag is the tag a plain scalar with this text resolves to.
+// implicitTag is the tag yaml.v3 resolves a plain scalar with this text to.
 func implicitTag(s string) string {
-	if yaml11.MatchString(s) {
-		return "!!yaml11"
-	}
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
 		return ""
@@ -77,14 +74,7 @@ func singleQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''"
 // written plain (yes, on, 010, 1e3) are quoted.
 func renderScalar(value, tag string, style yaml.Style, flow bool) (string, error) {
 	if tag != "!!str" {
-		got := implicitTag(value)
-		if got == "!!yaml11" {
-			got = "!!int"
-			if strings.EqualFold(value, "yes") || strings.EqualFold(value, "no") || strings.EqualFold(value, "on") || strings.EqualFold(value, "off") {
-				got = "!!bool"
-			}
-		}
-		if got != tag || !plainSafe(value, flow) && tag != "!!null" {
+		if implicitTag(value) != tag || !plainSafe(value, flow) && tag != "!!null" {
 			return "", fmt.Errorf("%w: %q is not a %s", ErrType, value, tag)
 		}
 		return value, nil
@@ -100,10 +90,16 @@ func renderScalar(value, tag string, style yaml.Style, flow bool) (string, error
 	case style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
 		return "", fmt.Errorf("%w: block scalar", ErrUnsupported)
 	}
-	if plainSafe(value, flow) && implicitTag(value) == "!!str" {
+	if plainString(value, flow) {
 		return value, nil
 	}
 	return doubleQuote(value), nil
+}
+
+// plainString reports whether s reads back as the string s when written
+// plain, for yaml.v3 and for YAML 1.1 parsers alike.
+func plainString(s string, flow bool) bool {
+	return plainSafe(s, flow) && !yaml11.MatchString(s) && implicitTag(s) == "!!str"
 }
 
 // layout is how a file writes block collections, so rendered fragments look

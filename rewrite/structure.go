@@ -224,7 +224,7 @@ func indent(lines []string, by int) []string {
 }
 
 func keyText(k string) string {
-	if plainSafe(k, false) && implicitTag(k) == "!!str" {
+	if plainString(k, false) {
 		return k
 	}
 	return doubleQuote(k)
