@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ferry-dev/ferry/gitops"
 	"github.com/spf13/cobra"
 )
 
@@ -48,6 +49,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "Run 'ferry --help' for usage.")
 		return exitUsage
 	}
+	if ie := (*gitops.InputError)(nil); errors.As(err, &ie) {
+		return exitUsage // bad input: nothing was written
+	}
 	return exitFailure
 }
 
@@ -76,6 +80,7 @@ Every step of a migration is one small, reviewable, auto-merged pull request.`,
 	// Declared here rather than left to cobra, which would also take -v.
 	root.Flags().Bool("version", false, "print the version and exit")
 	root.SetVersionTemplate("{{.Name}} version {{.Version}}\n")
+	root.AddCommand(newStatusCmd())
 	// Flag errors of every command are usage errors: exit status 2.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{err: err}

@@ -1,0 +1,346 @@
+package gitops
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// APIVersion is the apiVersion of ferry's own files.
+const APIVersion = "ferry.dev/v1alpha1"
+
+// ConfigFile is where the repo's configuration lives.
+const ConfigFile = "ferry.yaml"
+
+// MaxFileSize is the largest configuration, inventory or Migration file
+// ferry reads.
+const MaxFileSize = 1 << 20
+
+// Config is ferry.yaml, at the root of the deployment repo.
+type Config struct {
+	APIVersion   string       `yaml:"apiVersion"`
+	Kind         string       `yaml:"kind"`
+	Workloads    string       `yaml:"workloads"`  // apps/{workload}
+	Overlay      string       `yaml:"overlay"`    // apps/{workload}/overlays/{cluster}
+	Pin          string       `yaml:"pin"`        // apps/{workload}/base/kustomization.yaml
+	Clusters     string       `yaml:"clusters"`   // clusters.yaml
+	Migrations   string       `yaml:"migrations"` // migrations
+	Targets      Targets      `yaml:"targets"`
+	Traffic      *Traffic     `yaml:"traffic"`
+	Health       Health       `yaml:"health"`
+	PullRequests PullRequests `yaml:"pullRequests"`
+	Validate     Validate     `yaml:"validate"`
+}
+
+// Targets says how a (workload, cluster) pair is handed to Argo CD or Flux.
+type Targets struct {
+	Kind string `yaml:"kind"`
+	Path string `yaml:"path"`
+}
+
+// The kinds of Targets.
+const (
+	TargetsApplicationSet    = "argocd-applicationset"
+	TargetsApplication       = "argocd-application"
+	TargetsFluxKustomization = "flux-kustomization"
+)
+
+// Traffic says where the global load balancer's weights live. A repo
+// without traffic management has none.
+type Traffic struct {
+	Kind    string `yaml:"kind"`
+	Path    string `yaml:"path"`
+	Backend string `yaml:"backend"`
+}
+
+// The kinds of Traffic.
+const (
+	TrafficHTTPRoute      = "gateway-httproute"
+	TrafficVirtualService = "istio-virtualservice"
+	TrafficExternalDNS    = "external-dns"
+)
+
+// Health says how ferry learns that a cluster runs a workload healthily.
+type Health struct {
+	Kind    string `yaml:"kind"`
+	Context string `yaml:"context"`
+}
+
+// The kinds of Health.
+const (
+	HealthGitHubStatus = "github-status"
+	HealthArgoCD       = "argocd"
+	HealthNone         = "none"
+)
+
+// PullRequests configures the pull requests ferry opens.
+type PullRequests struct {
+	AutoMerge   *bool    `yaml:"autoMerge"`
+	MergeMethod string   `yaml:"mergeMethod"`
+	Labels      []string `yaml:"labels"`
+	MaxOpen     int      `yaml:"maxOpen"`
+	Group       string   `yaml:"group"`
+}
+
+// Validate lists the team's own policy tools, run with the rendered target
+// manifests on stdin.
+type Validate struct {
+	Commands []Command `yaml:"commands"`
+}
+
+// A Command is one policy tool: its name in reports and its argv.
+type Command struct {
+	Name string   `yaml:"name"`
+	Run  []string `yaml:"run"`
+}
+
+// decodeFile reads a small YAML file strictly into v, and returns its node
+// tree for the positions of later errors.
+func decodeFile(fsys fs.FS, name string, v any) (*yaml.Node, error) {
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, inputErr(name, 0, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, inputErr(name, 0, fmt.Errorf("%w: not a regular file", ErrMalformed))
+	}
+	if info.Size() > MaxFileSize {
+		return nil, inputErr(name, 0, fmt.Errorf("%w: %d bytes, more than %d", ErrTooLarge, info.Size(), MaxFileSize))
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, inputErr(name, 0, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, inputErr(name, 0, fmt.Errorf("%w: the file is empty", ErrMissingField))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return nil, yamlError(name, err)
+	}
+	return doc.Content[0], nil
+}
+
+// lineOf is the line of the node at a path of mapping keys and sequence
+// indexes (as strings) below n, or of its deepest existing ancestor.
+func lineOf(n *yaml.Node, keys ...string) int {
+	line := n.Line
+	for _, k := range keys {
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					line = n.Content[i].Line
+					next = n.Content[i+1]
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if fmt.Sprint(i) == k {
+					next = c
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n, line = next, next.Line
+	}
+	return line
+}
+
+// LoadConfig reads and checks ferry.yaml.
+func LoadConfig(fsys fs.FS) (*Config, error) {
+	var c Config
+	root, err := decodeFile(fsys, ConfigFile, &c)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.check(root); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) check(root *yaml.Node) error {
+	fail := func(err error, keys ...string) error { return inputErr(ConfigFile, lineOf(root, keys...), err) }
+	if c.APIVersion != APIVersion || c.Kind != "Config" {
+		return fail(fmt.Errorf("%w: want apiVersion %s and kind Config", ErrMissingField, APIVersion), "kind")
+	}
+	if c.Clusters == "" {
+		c.Clusters = "clusters.yaml"
+	}
+	if c.Migrations == "" {
+		c.Migrations = "migrations"
+	}
+	templates := []struct {
+		key, value string
+		need       []string
+	}{
+		{"workloads", c.Workloads, []string{"{workload}"}},
+		{"overlay", c.Overlay, []string{"{workload}", "{cluster}"}},
+		{"pin", c.Pin, []string{"{workload}"}},
+		{"clusters", c.Clusters, nil},
+		{"migrations", c.Migrations, nil},
+	}
+	for _, t := range templates {
+		if err := checkTemplate(t.value, t.need); err != nil {
+			return fail(fmt.Errorf("%s: %w", t.key, err), t.key)
+		}
+	}
+	if !strings.HasSuffix(c.Workloads, "/{workload}") && c.Workloads != "{workload}" || strings.Count(c.Workloads, "{workload}") != 1 {
+		return fail(fmt.Errorf("%w: workloads must end in the segment {workload}, as in apps/{workload}", ErrBadName), "workloads")
+	}
+	switch c.Targets.Kind {
+	case TargetsApplicationSet:
+		if err := checkTemplate(c.Targets.Path, []string{"{workload}"}); err != nil {
+			return fail(fmt.Errorf("targets.path: %w", err), "targets", "path")
+		}
+	case TargetsApplication, TargetsFluxKustomization:
+		if err := checkTemplate(c.Targets.Path, []string{"{workload}", "{cluster}"}); err != nil {
+			return fail(fmt.Errorf("targets.path: %w", err), "targets", "path")
+		}
+	default:
+		return fail(fmt.Errorf("%w: targets.kind %q is not one of %s, %s, %s", ErrUnknownName, c.Targets.Kind, TargetsApplicationSet, TargetsApplication, TargetsFluxKustomization), "targets", "kind")
+	}
+	if t := c.Traffic; t != nil {
+		switch t.Kind {
+		case TrafficHTTPRoute, TrafficVirtualService, TrafficExternalDNS:
+		default:
+			return fail(fmt.Errorf("%w: traffic.kind %q is not one of %s, %s, %s", ErrUnknownName, t.Kind, TrafficHTTPRoute, TrafficVirtualService, TrafficExternalDNS), "traffic", "kind")
+		}
+		if err := checkTemplate(t.Path, []string{"{workload}"}); err != nil && t.Kind != TrafficExternalDNS {
+			return fail(fmt.Errorf("traffic.path: %w", err), "traffic", "path")
+		}
+		if !strings.Contains(t.Backend, "{cluster}") {
+			return fail(fmt.Errorf("%w: traffic.backend must contain {cluster}", ErrMissingField), "traffic", "backend")
+		}
+	}
+	switch c.Health.Kind {
+	case "":
+		c.Health.Kind = HealthNone
+	case HealthGitHubStatus, HealthArgoCD:
+		if c.Health.Context == "" && c.Health.Kind == HealthGitHubStatus {
+			return fail(fmt.Errorf("%w: health.context", ErrMissingField), "health")
+		}
+	case HealthNone:
+	default:
+		return fail(fmt.Errorf("%w: health.kind %q is not one of %s, %s, %s", ErrUnknownName, c.Health.Kind, HealthGitHubStatus, HealthArgoCD, HealthNone), "health", "kind")
+	}
+	pr := &c.PullRequests
+	if pr.AutoMerge == nil {
+		t := true
+		pr.AutoMerge = &t
+	}
+	switch pr.MergeMethod {
+	case "":
+		pr.MergeMethod = "squash"
+	case "squash", "merge", "rebase":
+	default:
+		return fail(fmt.Errorf("%w: pullRequests.mergeMethod %q is not squash, merge or rebase", ErrUnknownName, pr.MergeMethod), "pullRequests", "mergeMethod")
+	}
+	switch pr.Group {
+	case "":
+		pr.Group = "workload"
+	case "workload", "wave":
+	default:
+		return fail(fmt.Errorf("%w: pullRequests.group %q is not workload or wave", ErrUnknownName, pr.Group), "pullRequests", "group")
+	}
+	if pr.MaxOpen < 0 {
+		return fail(fmt.Errorf("%w: pullRequests.maxOpen is negative", ErrBadName), "pullRequests", "maxOpen")
+	}
+	if pr.MaxOpen == 0 {
+		pr.MaxOpen = 10
+	}
+	for i, cmd := range c.Validate.Commands {
+		if cmd.Name == "" || len(cmd.Run) == 0 {
+			return fail(fmt.Errorf("%w: a validate command needs a name and run", ErrMissingField), "validate", "commands", fmt.Sprint(i))
+		}
+	}
+	return nil
+}
+
+// checkTemplate requires a path template to be relative, clean, inside the
+// repo, and to hold the placeholders need, each as a whole path segment.
+func checkTemplate(t string, need []string) error {
+	if t == "" {
+		return ErrMissingField
+	}
+	if err := checkPath(t); err != nil {
+		return err
+	}
+	for _, n := range need {
+		if !strings.Contains(t, n) {
+			return fmt.Errorf("%w: %q does not contain %s", ErrMissingField, t, n)
+		}
+	}
+	return nil
+}
+
+// checkPath refuses a path that could leave the repo.
+func checkPath(p string) error {
+	if path.IsAbs(p) || strings.HasPrefix(p, "\\") || strings.Contains(p, "\\") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return fmt.Errorf("%w: %q is not a clean relative path inside the repo", ErrBadName, p)
+	}
+	return nil
+}
+
+// names are the names of workloads, clusters and migrations: they become
+// path segments and branch names, so nothing that could leave the repo.
+var names = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
+
+// CheckName refuses a name that is not a DNS label-like name, such as one
+// with "..", "/" or upper case.
+func CheckName(kind, name string) error {
+	if !names.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("%w: %s %q must be lower-case letters, digits, '-' and '.', and must not contain '..' or '/'", ErrBadName, kind, name)
+	}
+	return nil
+}
+
+// Duration is a time.Duration written as in Go ("30m", "1h30m").
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 30m", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as in Go.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+var errNotSorted = errors.New("steps must rise to 100")
+
+func checkSteps(steps []int) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	if !slices.IsSorted(steps) || steps[0] <= 0 || steps[len(steps)-1] != 100 {
+		return errNotSorted
+	}
+	for i := 1; i < len(steps); i++ {
+		if steps[i] == steps[i-1] {
+			return errNotSorted
+		}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// An InputError reports bad input in the deployment repo: a file that is
+// malformed, names something unknown, or could reach outside the repo. The
+// CLI exits 2 on it and writes nothing.
+type InputError struct {
+	File string
+	Line int // 0 when the error is about the file as a whole
+	Err  error
+}
+
+func (e *InputError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Conditions an InputError can wrap.
+var (
+	ErrUnknownField = errors.New("unknown field")
+	ErrMissingField = errors.New("missing field")
+	ErrUnknownName  = errors.New("unknown name")
+	ErrDuplicate    = errors.New("duplicate name")
+	ErrBadName      = errors.New("bad name")
+	ErrTooLarge     = errors.New("file too large")
+	ErrMalformed    = errors.New("malformed YAML")
+)
+
+func inputErr(file string, line int, err error) error {
+	return &InputError{File: file, Line: line, Err: err}
+}
+
+var yamlErrLine = regexp.MustCompile(`line (\d+): (.*)`)
+
+// yamlError turns a yaml.v3 decoding error into an InputError with the
+// first line it names.
+func yamlError(file string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		if m := yamlErrLine.FindStringSubmatch(te.Errors[0]); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			cause := ErrMalformed
+			if regexp.MustCompile(`field .* not found`).MatchString(m[2]) {
+				cause = ErrUnknownField
+			}
+			return inputErr(file, line, fmt.Errorf("%w: %s", cause, m[2]))
+		}
+	}
+	if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return inputErr(file, line, fmt.Errorf("%w: %s", ErrMalformed, m[2]))
+	}
+	return inputErr(file, 0, fmt.Errorf("%w: %v", ErrMalformed, err))
+}

@@ -1,0 +1,157 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Repo is what ferry knows of a deployment repo at one commit or worktree.
+type Repo struct {
+	Config     *Config
+	Inventory  *Inventory
+	Migrations []*Migration
+	Workloads  []*Workload // sorted by name
+}
+
+// A Workload is one directory matching the config's workloads template.
+type Workload struct {
+	Name string
+	Dir  string
+	// Owner is spec.owner of the Backstage catalog-info.yaml in Dir, if any.
+	Owner string
+	// Overlays maps each cluster that has an overlay for the workload to
+	// the overlay's directory.
+	Overlays map[string]string
+}
+
+// Clusters returns the clusters with an overlay of the workload, in
+// inventory order.
+func (w *Workload) Clusters(inv *Inventory) []string {
+	var out []string
+	for _, c := range inv.Names() {
+		if _, ok := w.Overlays[c]; ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Workload returns the workload named name.
+func (r *Repo) Workload(name string) (*Workload, bool) {
+	i, ok := slices.BinarySearchFunc(r.Workloads, name, func(w *Workload, n string) int { return strings.Compare(w.Name, n) })
+	if !ok {
+		return nil, false
+	}
+	return r.Workloads[i], true
+}
+
+// Load reads the deployment repo in fsys: ferry.yaml, the inventory, the
+// Migrations and the workloads. Bad input is an *InputError naming the file
+// and line.
+func Load(fsys fs.FS) (*Repo, error) {
+	cfg, err := LoadConfig(fsys)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := LoadInventory(fsys, cfg.Clusters)
+	if err != nil {
+		return nil, err
+	}
+	migs, err := LoadMigrations(fsys, cfg.Migrations, inv)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := discover(fsys, cfg, inv)
+	if err != nil {
+		return nil, err
+	}
+	return &Repo{Config: cfg, Inventory: inv, Migrations: migs, Workloads: ws}, nil
+}
+
+// expand fills the placeholders of a path template.
+func expand(t, workload, cluster string) string {
+	return strings.NewReplacer("{workload}", workload, "{cluster}", cluster).Replace(t)
+}
+
+func discover(fsys fs.FS, cfg *Config, inv *Inventory) ([]*Workload, error) {
+	parent := path.Dir(cfg.Workloads)
+	entries, err := fs.ReadDir(fsys, parent)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, inputErr(parent, 0, err)
+	}
+	var out []*Workload
+	for _, e := range entries {
+		if !e.IsDir() {
+			if e.Type()&fs.ModeSymlink != 0 {
+				return nil, inputErr(path.Join(parent, e.Name()), 0, fmt.Errorf("%w: a workload directory is a symlink", ErrBadName))
+			}
+			continue
+		}
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if err := CheckName("workload", e.Name()); err != nil {
+			return nil, inputErr(path.Join(parent, e.Name()), 0, err)
+		}
+		w := &Workload{Name: e.Name(), Dir: expand(cfg.Workloads, e.Name(), ""), Overlays: map[string]string{}}
+		for _, c := range inv.Clusters {
+			dir := expand(cfg.Overlay, w.Name, c.Name)
+			if info, err := fs.Stat(fsys, dir); err == nil && info.IsDir() {
+				w.Overlays[c.Name] = dir
+			}
+		}
+		owner, err := backstageOwner(fsys, path.Join(w.Dir, "catalog-info.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		w.Owner = owner
+		out = append(out, w)
+	}
+	slices.SortFunc(out, func(a, b *Workload) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// backstageOwner reads spec.owner from a Backstage catalog-info.yaml; a
+// missing file means no owner. The file may hold several entities; the
+// first Component with an owner counts.
+func backstageOwner(fsys fs.FS, name string) (string, error) {
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		return "", nil
+	}
+	if info.Size() > MaxFileSize {
+		return "", inputErr(name, 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, info.Size()))
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return "", inputErr(name, 0, err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	for {
+		var e struct {
+			Kind string `yaml:"kind"`
+			Spec struct {
+				Owner string `yaml:"owner"`
+			} `yaml:"spec"`
+		}
+		if err := dec.Decode(&e); err != nil {
+			if errors.Is(err, io.EOF) {
+				return "", nil
+			}
+			return "", yamlError(name, err)
+		}
+		if e.Spec.Owner != "" && (e.Kind == "Component" || e.Kind == "") {
+			return e.Spec.Owner, nil
+		}
+	}
+}
