@@ -1,0 +1,106 @@
+package gitstore
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestCommitMatchesGitCLI makes the same commit with Commit and with the git
+// CLI in a real repository and checks that git agrees on everything: fsck,
+// the tree, the file modes, the content and the commit hash itself.
+func TestCommitMatchesGitCLI(t *testing.T) {
+	requireGit(t)
+	dir := t.TempDir()
+	write := func(p, data string, mode os.FileMode) {
+		t.Helper()
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(full, mode); err != nil { // umask-proof
+			t.Fatal(err)
+		}
+	}
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	for p, f := range baseFiles {
+		switch {
+		case f.data == "README.md": // the symlink
+			if err := os.Symlink(f.data, filepath.Join(dir, p)); err != nil {
+				t.Fatal(err)
+			}
+		case strings.HasSuffix(p, ".sh"):
+			write(p, f.data, 0o755)
+		default:
+			write(p, f.data, 0o644)
+		}
+	}
+	gitCLI(t, dir, "add", "-A")
+	gitCLI(t, dir, "commit", "-q", "-m", "base")
+
+	r, err := Open(filepath.Join(dir, "apps")) // any directory inside the worktree
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := r.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := []Change{
+		{Path: "apps/api/base/deploy.yaml", Data: []byte("kind: Deployment\nreplicas: 2\n")},
+		{Path: "scripts/render.sh", Data: []byte("#!/bin/sh\nexit 0\n")},
+		{Path: "apps/web/overlays/eu-1/kustomization.yaml", Data: []byte("resources: [../../base]\n")},
+		{Path: "apps/api/overlays/eu-1/kustomization.yaml", Delete: true},
+	}
+	h, err := r.Commit(t.Context(), base, changes, meta("change\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.UpdateRef("refs/heads/ferry", plumbing.ZeroHash, h); err != nil {
+		t.Fatal(err)
+	}
+	if out := gitCLI(t, dir, "status", "--porcelain"); out != "" {
+		t.Errorf("Commit touched the worktree or index:\n%s", out)
+	}
+	if out, err := runGit(t.Context(), dir, "fsck", "--strict", "--no-dangling"); err != nil || out != "" {
+		t.Errorf("git fsck --strict: %v\n%s", err, out)
+	}
+
+	// The same change through the CLI.
+	gitCLI(t, dir, "checkout", "-q", "-b", "cli", "main")
+	for _, c := range changes {
+		if c.Delete {
+			gitCLI(t, dir, "rm", "-q", c.Path)
+			continue
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(c.Path, ".sh") {
+			mode = 0o755
+		}
+		write(c.Path, string(c.Data), mode)
+	}
+	gitCLI(t, dir, "add", "-A")
+	gitCLI(t, dir, "commit", "-q", "-m", "change")
+
+	lsTree := func(rev string) string { return gitCLI(t, dir, "ls-tree", "-r", "--full-tree", rev) }
+	if diff := cmp.Diff(lsTree("cli"), lsTree("ferry")); diff != "" {
+		t.Errorf("git ls-tree -r mismatch (-git CLI +ferry):\n%s", diff)
+	}
+	if !strings.Contains(lsTree("ferry"), "100755 blob") {
+		t.Errorf("the executable lost its mode:\n%s", lsTree("ferry"))
+	}
+	if got := gitCLI(t, dir, "cat-file", "-p", "ferry:scripts/render.sh"); got != "#!/bin/sh\nexit 0\n" {
+		t.Errorf("git cat-file -p ferry:scripts/render.sh = %q", got)
+	}
+	cliHash := strings.TrimSpace(gitCLI(t, dir, "rev-parse", "cli"))
+	if cliHash != h.String() {
+		t.Errorf("Commit = %s, the git CLI made %s from the same change, author and time", h, cliHash)
+	}
+}

@@ -1,0 +1,158 @@
+package gitstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// UpdateRef points name at new if, and only if, it points at old now (a zero
+// old: if it does not exist yet). Otherwise it returns an error wrapping
+// [ErrRefMoved] and leaves the ref alone.
+//
+// The swap itself is the storer's CheckAndSetReference, which on disk holds
+// a lock on the ref file while it compares and writes. The "must not exist"
+// case (and the existence check before a swap, which keeps go-git from
+// leaving an empty ref file behind) is a check-then-set: atomic within this
+// process, but another process creating the ref at the same instant can
+// still win the race and be overwritten.
+func (r *Repo) UpdateRef(name plumbing.ReferenceName, old, new plumbing.Hash) error {
+	if err := name.Validate(); err != nil || !isUpdatable(name) {
+		return fmt.Errorf("update ref %s: invalid ref name", name)
+	}
+	if new.IsZero() {
+		return fmt.Errorf("update ref %s: zero new hash", name)
+	}
+	r.refMu.Lock()
+	defer r.refMu.Unlock()
+
+	cur, err := r.s.Reference(name)
+	switch {
+	case errors.Is(err, plumbing.ErrReferenceNotFound):
+		cur = nil
+	case err != nil:
+		return fmt.Errorf("update ref %s: %w", name, err)
+	}
+	if cur != nil && cur.Type() != plumbing.HashReference {
+		return fmt.Errorf("update ref %s: is a symbolic ref", name)
+	}
+	switch {
+	case old.IsZero() && cur != nil:
+		return fmt.Errorf("update ref %s: %w: exists at %s", name, ErrRefMoved, cur.Hash())
+	case !old.IsZero() && cur == nil:
+		return fmt.Errorf("update ref %s: %w: does not exist, expected %s", name, ErrRefMoved, old)
+	case !old.IsZero() && cur.Hash() != old:
+		return fmt.Errorf("update ref %s: %w: at %s, expected %s", name, ErrRefMoved, cur.Hash(), old)
+	}
+
+	var oldRef *plumbing.Reference
+	if !old.IsZero() {
+		oldRef = plumbing.NewHashReference(name, old)
+	}
+	err = r.s.CheckAndSetReference(plumbing.NewHashReference(name, new), oldRef)
+	if errors.Is(err, storage.ErrReferenceHasChanged) {
+		return fmt.Errorf("update ref %s: %w", name, ErrRefMoved)
+	}
+	if err != nil {
+		return fmt.Errorf("update ref %s: %w", name, err)
+	}
+	return nil
+}
+
+func isUpdatable(name plumbing.ReferenceName) bool {
+	return name != plumbing.HEAD && len(name) > len("refs/") && name[:len("refs/")] == "refs/"
+}
+
+// pushRemote is the name of the throwaway remote Push uses.
+const pushRemote = "ferry"
+
+// Push sets refs/heads/branch on the remote at remoteURL to new, with a lease:
+// the remote branch must be at expectedOld (a zero expectedOld: it must not
+// exist). If it is elsewhere, nothing is changed and the error wraps
+// [ErrRefMoved], so another writer's commit is never lost. A remote already
+// at new is success. ctx bounds the network transfer.
+//
+// Push sends the objects reachable from new that the remote lacks. It does
+// not touch the refs or config of this repo: the push runs against a view of
+// the repo whose refs are throwaway.
+func (r *Repo) Push(ctx context.Context, remoteURL string, auth transport.AuthMethod, branch string, expectedOld, new plumbing.Hash) error {
+	dst := plumbing.NewBranchReferenceName(branch)
+	if branch == "" || dst.Validate() != nil {
+		return fmt.Errorf("push: invalid branch %q", branch)
+	}
+	if new.IsZero() {
+		return fmt.Errorf("push %s: zero new hash", branch)
+	}
+
+	// go-git checks a lease only for a refspec whose source is a local ref,
+	// and looks up refs/remotes/<remote>/<branch> even when the expected hash
+	// is given; both live in the throwaway ref store.
+	refs := make(memory.ReferenceStorage)
+	refs[dst] = plumbing.NewHashReference(dst, new)
+	tracking := plumbing.NewRemoteReferenceName(pushRemote, branch)
+	refs[tracking] = plumbing.NewHashReference(tracking, expectedOld)
+	view := &refView{Storer: r.s, refs: refs}
+
+	remote := git.NewRemote(view, &config.RemoteConfig{Name: pushRemote, URLs: []string{remoteURL}})
+	err := remote.PushContext(ctx, &git.PushOptions{
+		RemoteName:     pushRemote,
+		RefSpecs:       []config.RefSpec{config.RefSpec("+" + dst.String() + ":" + dst.String())},
+		Auth:           auth,
+		ForceWithLease: &git.ForceWithLease{RefName: dst, Hash: expectedOld},
+	})
+	switch {
+	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("push %s to %s: %w", branch, remoteURL, err)
+	}
+	// go-git reports a lost lease (and the server a lost race) as plain
+	// errors; ask the remote where the branch is to tell them apart from
+	// other failures.
+	at, lerr := remoteBranch(ctx, remote, auth, dst)
+	if lerr == nil && at != expectedOld {
+		return fmt.Errorf("push %s to %s: %w: remote at %s, expected %s (%w)", branch, remoteURL, ErrRefMoved, at, expectedOld, err)
+	}
+	return fmt.Errorf("push %s to %s: %w", branch, remoteURL, err)
+}
+
+// remoteBranch returns where dst is on the remote, zero if it does not exist.
+func remoteBranch(ctx context.Context, remote *git.Remote, auth transport.AuthMethod, dst plumbing.ReferenceName) (plumbing.Hash, error) {
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	for _, ref := range refs {
+		if ref.Name() == dst {
+			return ref.Hash(), nil
+		}
+	}
+	return plumbing.ZeroHash, nil
+}
+
+// refView is a storer whose objects and config are the repo's and whose refs
+// are its own.
+type refView struct {
+	storage.Storer
+	refs memory.ReferenceStorage
+}
+
+func (v *refView) SetReference(ref *plumbing.Reference) error { return v.refs.SetReference(ref) }
+func (v *refView) CheckAndSetReference(ref, old *plumbing.Reference) error {
+	return v.refs.CheckAndSetReference(ref, old)
+}
+func (v *refView) Reference(n plumbing.ReferenceName) (*plumbing.Reference, error) {
+	return v.refs.Reference(n)
+}
+func (v *refView) IterReferences() (storer.ReferenceIter, error)  { return v.refs.IterReferences() }
+func (v *refView) RemoveReference(n plumbing.ReferenceName) error { return v.refs.RemoveReference(n) }
+func (v *refView) CountLooseRefs() (int, error)                   { return v.refs.CountLooseRefs() }
+func (v *refView) PackRefs() error                                { return v.refs.PackRefs() }

@@ -1,0 +1,154 @@
+package gitstore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// Repo is a git repository read and written at the object level. It has no
+// worktree and never touches one. A Repo is safe for concurrent use.
+type Repo struct {
+	repo *git.Repository
+	s    storage.Storer
+
+	// refMu serialises the check-then-set of UpdateRef within this process;
+	// see UpdateRef for what holds across processes.
+	refMu sync.Mutex
+}
+
+func newRepo(r *git.Repository) *Repo {
+	return &Repo{repo: r, s: r.Storer}
+}
+
+// Open opens the local repository at path, bare or with a worktree (path may
+// be any directory inside it). The worktree, if any, is never read or written.
+func Open(path string) (*Repo, error) {
+	// DetectDotGit alone misses a bare repository (it only looks for a
+	// ".git" up the tree), so try path itself first.
+	r, err := git.PlainOpen(path)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		r, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open git repository %s: %w", path, err)
+	}
+	return newRepo(r), nil
+}
+
+// CloneOptions tunes [Clone]. The zero value clones every branch, full depth,
+// without authentication.
+type CloneOptions struct {
+	// Auth authenticates to the remote; nil for none.
+	Auth transport.AuthMethod
+	// Branch, when set, clones only this branch (a short name, "main") and
+	// points HEAD at it.
+	Branch string
+	// Depth, when > 0, makes a shallow clone of that many commits.
+	Depth int
+}
+
+func (o CloneOptions) validate() error {
+	if o.Depth < 0 {
+		return fmt.Errorf("clone: negative depth %d", o.Depth)
+	}
+	if o.Branch != "" && !plumbing.NewBranchReferenceName(o.Branch).IsBranch() {
+		return fmt.Errorf("clone: invalid branch %q", o.Branch)
+	}
+	return nil
+}
+
+// Clone clones url into memory, without a worktree. ctx bounds the transfer.
+func Clone(ctx context.Context, url string, o CloneOptions) (*Repo, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	co := &git.CloneOptions{
+		URL:   url,
+		Auth:  o.Auth,
+		Depth: o.Depth,
+		Tags:  git.NoTags,
+	}
+	if o.Branch != "" {
+		co.ReferenceName = plumbing.NewBranchReferenceName(o.Branch)
+		co.SingleBranch = true
+	}
+	r, err := git.CloneContext(ctx, memory.NewStorage(), nil, co)
+	if err != nil {
+		return nil, fmt.Errorf("clone %s: %w", url, err)
+	}
+	return newRepo(r), nil
+}
+
+// Resolve returns the commit that rev names: "HEAD", a full ref name
+// ("refs/heads/main"), a branch, a tag (annotated tags are peeled), a
+// remote-tracking branch ("origin/main") or a full 40-digit commit hash, tried
+// in that order. An unknown rev returns an error wrapping [ErrUnknownRevision].
+func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+	if len(rev) == 40 {
+		if _, err := hex.DecodeString(rev); err == nil {
+			h := plumbing.NewHash(rev)
+			if _, err := object.GetCommit(r.s, h); err != nil {
+				return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w (%w)", rev, ErrUnknownRevision, err)
+			}
+			return h, nil
+		}
+	}
+	var names []plumbing.ReferenceName
+	switch {
+	case rev == "HEAD":
+		names = []plumbing.ReferenceName{plumbing.HEAD}
+	case strings.HasPrefix(rev, "refs/"):
+		names = []plumbing.ReferenceName{plumbing.ReferenceName(rev)}
+	default:
+		names = []plumbing.ReferenceName{
+			plumbing.NewBranchReferenceName(rev),
+			plumbing.NewTagReferenceName(rev),
+			plumbing.ReferenceName("refs/remotes/" + rev),
+		}
+	}
+	for _, n := range names {
+		ref, err := r.repo.Reference(n, true)
+		if errors.Is(err, plumbing.ErrReferenceNotFound) {
+			continue
+		}
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, err)
+		}
+		return r.peel(rev, ref.Hash())
+	}
+	return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, ErrUnknownRevision)
+}
+
+// peel follows annotated tags down to a commit.
+func (r *Repo) peel(rev string, h plumbing.Hash) (plumbing.Hash, error) {
+	for range 10 {
+		obj, err := r.s.EncodedObject(plumbing.AnyObject, h)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, err)
+		}
+		switch obj.Type() {
+		case plumbing.CommitObject:
+			return h, nil
+		case plumbing.TagObject:
+			t, err := object.DecodeTag(r.s, obj)
+			if err != nil {
+				return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, err)
+			}
+			h = t.Target
+		default:
+			return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w: %s is a %s", rev, ErrUnknownRevision, h, obj.Type())
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w: tag chain too long", rev, ErrUnknownRevision)
+}
