@@ -1,0 +1,72 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ferry-dev/ferry/rewrite"
+)
+
+// The pin marker is a comment line at the top of the file ferry.yaml's pin
+// template names, in the style of Flux's "# {"$imagepolicy": ...}" markers.
+// It renders to nothing, so pinning never restarts a pod. While it is
+// there, only its migration may change the workload.
+const pinPrefix = "# ferry: pinned-by="
+
+// ErrPinnedByOther reports a workload pinned by a different migration.
+var ErrPinnedByOther = errors.New("pinned by another migration")
+
+// PinMarker is the marker line that pins a workload to a migration.
+func PinMarker(migration string) string { return pinPrefix + migration }
+
+// PinFile is the file that carries the workload's pin marker.
+func (c *Config) PinFile(workload string) string { return expand(c.Pin, workload, "") }
+
+// ReadPin returns the migration that pins the file, or "" when none does.
+// Two markers are bad input.
+func ReadPin(name string, src []byte) (string, error) {
+	var found []string
+	for _, c := range rewrite.TopComments(src) {
+		if m, ok := strings.CutPrefix(c, pinPrefix); ok {
+			found = append(found, strings.TrimSpace(m))
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", nil
+	case 1:
+		if err := CheckName("migration", found[0]); err != nil {
+			return "", inputErr(name, 0, err)
+		}
+		return found[0], nil
+	}
+	return "", inputErr(name, 0, fmt.Errorf("%w: pinned by %s at once", ErrDuplicate, strings.Join(found, " and ")))
+}
+
+// Pin adds migration's marker to the file. A file the migration already
+// pins is returned unchanged; one another migration pins is refused.
+func Pin(name string, src []byte, migration string) ([]byte, []rewrite.Result, error) {
+	cur, err := ReadPin(name, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur != "" && cur != migration {
+		return nil, nil, fmt.Errorf("%s: %w: %s", name, ErrPinnedByOther, cur)
+	}
+	return rewrite.Apply(name, src, rewrite.AddComment{Text: PinMarker(migration)})
+}
+
+// Unpin removes migration's marker, restoring the file byte for byte. A
+// file without a marker is returned unchanged; one another migration pins
+// is refused.
+func Unpin(name string, src []byte, migration string) ([]byte, []rewrite.Result, error) {
+	cur, err := ReadPin(name, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur != "" && cur != migration {
+		return nil, nil, fmt.Errorf("%s: %w: %s", name, ErrPinnedByOther, cur)
+	}
+	return rewrite.Apply(name, src, rewrite.RemoveComment{Text: PinMarker(migration)})
+}
