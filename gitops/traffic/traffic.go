@@ -1,6 +1,7 @@
 // Package traffic reads and sets the weights the global load balancer
-// gives each cluster of a workload: Gateway API HTTPRoute backendRefs and
-// Istio VirtualService routes. Weights are found by kind and path, never
+// gives each cluster of a workload: Gateway API HTTPRoute backendRefs,
+// Istio VirtualService routes, and external-dns weighted records (the
+// aws-weight annotation, or a DNSEndpoint's aws/weight). Weights are found by kind and path, never
 // by the key name (pod affinity has a weight too), and set through package
 // rewrite, so a shift changes only the weight lines.
 package traffic

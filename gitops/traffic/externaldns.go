@@ -1,0 +1,152 @@
+package traffic
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ferry-dev/ferry/rewrite"
+)
+
+// The external-dns annotations of weighted records (AWS Route 53).
+const (
+	AnnotationWeight        = "external-dns.alpha.kubernetes.io/aws-weight"
+	AnnotationSetIdentifier = "external-dns.alpha.kubernetes.io/set-identifier"
+)
+
+// ExternalDNS is traffic weighted by external-dns records: each cluster's
+// overlay holds a file whose Service or Ingress annotations, or whose
+// DNSEndpoint providerSpecific aws/weight, carry the cluster's weight for
+// the record set identified by Backend(cluster). A shift edits one file
+// per cluster, in one commit.
+type ExternalDNS struct {
+	Backend func(cluster string) string
+}
+
+type dnsWeight struct {
+	path   rewrite.Path
+	weight int
+	line   int
+}
+
+// find locates the weight of cluster's record set in one file.
+func (e ExternalDNS) find(name string, src []byte, cluster string) (*dnsWeight, error) {
+	id := e.Backend(cluster)
+	var found *dnsWeight
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for doc := 0; ; doc++ {
+		var d yaml.Node
+		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if len(d.Content) == 0 {
+			continue
+		}
+		root := d.Content[0]
+		var hits []dnsWeight
+		if scalar(get(root, "kind")) == "DNSEndpoint" {
+			eps := get(root, "spec", "endpoints")
+			for i, ep := range contentOf(eps) {
+				if scalar(get(ep, "setIdentifier")) != id {
+					continue
+				}
+				for j, ps := range contentOf(get(ep, "providerSpecific")) {
+					if scalar(get(ps, "name")) == "aws/weight" {
+						v := get(ps, "value")
+						at := rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("spec"), rewrite.Key("endpoints"), rewrite.Index(i), rewrite.Key("providerSpecific"), rewrite.Index(j), rewrite.Key("value")}}
+						hits = append(hits, dnsWeight{path: at, line: v.Line, weight: atoi(scalar(v))})
+					}
+				}
+			}
+		} else if ann := get(root, "metadata", "annotations"); scalar(get(ann, AnnotationSetIdentifier)) == id {
+			if v := get(ann, AnnotationWeight); v != nil {
+				hits = append(hits, dnsWeight{path: rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("metadata"), rewrite.Key("annotations"), rewrite.Key(AnnotationWeight)}}, line: v.Line, weight: atoi(scalar(v))})
+			}
+		}
+		for _, h := range hits {
+			if h.weight < 0 {
+				return nil, fmt.Errorf("%s:%d: the weight of %s is not a whole number >= 0", name, h.line, cluster)
+			}
+			if found != nil {
+				return nil, fmt.Errorf("%s:%d: a second weight for record set %s (first on line %d)", name, h.line, id, found.line)
+			}
+			found = &h
+		}
+	}
+	return found, nil
+}
+
+func contentOf(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+// Read returns the weight of each cluster from its file; files maps a
+// cluster to its file name and content. A cluster whose file has no
+// weighted record set for it is left out.
+func (e ExternalDNS) Read(files map[string]File) (Weights, error) {
+	w := Weights{}
+	for cluster, f := range files {
+		x, err := e.find(f.Name, f.Data, cluster)
+		if err != nil {
+			return nil, err
+		}
+		if x != nil {
+			w[cluster] = x.weight
+		}
+	}
+	return w, nil
+}
+
+// A File is a file's name and content.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Set writes each cluster's weight into its file. Weights are strings in
+// annotations and providerSpecific values, and stay strings. It returns
+// the changed files by cluster, and what changed.
+func (e ExternalDNS) Set(files map[string]File, weights Weights) (map[string]File, []rewrite.Result, error) {
+	out := map[string]File{}
+	var results []rewrite.Result
+	for cluster, want := range weights {
+		f, ok := files[cluster]
+		if !ok {
+			return nil, nil, fmt.Errorf("external-dns: no traffic file for %s", cluster)
+		}
+		x, err := e.find(f.Name, f.Data, cluster)
+		if err != nil {
+			return nil, nil, err
+		}
+		if x == nil {
+			return nil, nil, fmt.Errorf("%s: no %s record set %s with a weight", f.Name, AnnotationSetIdentifier, e.Backend(cluster))
+		}
+		if x.weight == want {
+			continue
+		}
+		data, res, err := rewrite.Apply(f.Name, f.Data, rewrite.Set{Path: x.path, Value: strconv.Itoa(want), Tag: "!!str"})
+		if err != nil {
+			return nil, nil, err
+		}
+		out[cluster] = File{Name: f.Name, Data: data}
+		results = append(results, res...)
+	}
+	return out, results, nil
+}
