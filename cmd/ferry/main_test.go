@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"github.com/ferry-dev/ferry/fixtures"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -24,8 +25,18 @@ func TestScript(t *testing.T) {
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitCode,
+			"fixture":  cmdFixture,
 		},
 	})
+}
+
+// cmdFixture implements "fixture NAME DIR": it writes the sample deployment
+// repo NAME from package fixtures into DIR.
+func cmdFixture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: fixture NAME DIR")
+	}
+	ts.Check(fixtures.WriteRepo(ts.MkAbs(args[1]), args[0]))
 }
 
 // cmdExitCode implements "exitcode N program [args...]": it runs program like
