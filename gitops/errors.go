@@ -42,7 +42,10 @@ func inputErr(file string, line int, err error) error {
 	return &InputError{File: file, Line: line, Err: err}
 }
 
-var yamlErrLine = regexp.MustCompile(`line (\d+): (.*)`)
+var (
+	yamlErrLine  = regexp.MustCompile(`line (\d+): (.*)`)
+	unknownField = regexp.MustCompile(`field .* not found`)
+)
 
 // yamlError turns a yaml.v3 decoding error into an InputError with the
 // first line it names.
@@ -52,7 +55,7 @@ func yamlError(file string, err error) error {
 		if m := yamlErrLine.FindStringSubmatch(te.Errors[0]); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			cause := ErrMalformed
-			if regexp.MustCompile(`field .* not found`).MatchString(m[2]) {
+			if unknownField.MatchString(m[2]) {
 				cause = ErrUnknownField
 			}
 			return inputErr(file, line, fmt.Errorf("%w: %s", cause, m[2]))

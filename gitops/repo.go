@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -136,7 +137,7 @@ func backstageOwner(fsys fs.FS, name string) (string, error) {
 	if err != nil {
 		return "", inputErr(name, 0, err)
 	}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var e struct {
 			Kind string `yaml:"kind"`

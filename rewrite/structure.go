@@ -339,11 +339,13 @@ func (e Insert) plan(p *planner) error {
 		}
 	}
 	at := len(cp.Content)
+	var before *loc // the child the new one goes in front of; nil appends
 	if !e.Before.IsZero() {
 		bl, err := p.find(e.Path.Child(e.Before))
 		if err != nil {
 			return err
 		}
+		before = &bl
 		at = slices.Index(cp.Content, p.intended(bl.node))
 		if asMap {
 			at--
@@ -363,7 +365,7 @@ func (e Insert) plan(p *planner) error {
 	if children(parent) == 0 {
 		return p.fill(e.Path, l, lines, !asMap)
 	}
-	return p.insertBlock(e, l, lines)
+	return p.insertBlock(e.Path, l, before, lines)
 }
 
 // itemPad is the distance from dash to content in the sequence's items.
@@ -380,13 +382,13 @@ func (p *planner) itemPad(seq *yaml.Node) int {
 	return 2
 }
 
-func (p *planner) insertBlock(e Insert, l loc, lines []string) error {
+func (p *planner) insertBlock(path Path, l loc, before *loc, lines []string) error {
 	f := p.f
 	parent := l.node
 	n := children(parent)
 	first, ok := p.extent(parent, childIndex(parent, 0))
 	if !ok {
-		return p.fail(e.Path, parent.Line, fmt.Errorf("%w: cannot find where the items start", ErrUnsupported))
+		return p.fail(path, parent.Line, fmt.Errorf("%w: cannot find where the items start", ErrUnsupported))
 	}
 	col := first.col
 	if parent.Kind == yaml.MappingNode && first.inline && n > 1 {
@@ -396,20 +398,20 @@ func (p *planner) insertBlock(e Insert, l loc, lines []string) error {
 	}
 	lines = indent(lines, col)
 	var at, ln int
-	if e.Before.IsZero() {
+	if before == nil {
 		last, ok := p.extent(parent, childIndex(parent, n-1))
 		if !ok {
-			return p.fail(e.Path, parent.Line, fmt.Errorf("%w: cannot find where the last item starts", ErrUnsupported))
+			return p.fail(path, parent.Line, fmt.Errorf("%w: cannot find where the last item starts", ErrUnsupported))
 		}
 		at, ln = f.lineNext(last.last), last.last
 		if blank, known := p.blankSeparated(parent, -1); blank && known {
 			lines = append([]string{""}, lines...)
 		}
 	} else {
-		bl, _ := p.find(e.Path.Child(e.Before))
+		bl := *before
 		ext, ok := p.extent(parent, bl.idx)
 		if !ok || ext.inline {
-			return p.fail(e.Path, parent.Line, fmt.Errorf("%w: cannot insert before the first entry on a dash line", ErrUnsupported))
+			return p.fail(path, parent.Line, fmt.Errorf("%w: cannot insert before the first entry on a dash line", ErrUnsupported))
 		}
 		at, ln = f.lineStart(ext.first), ext.first
 		pos := bl.idx
