@@ -1,0 +1,87 @@
+package planner
+
+import "time"
+
+// Phase is where a workload stands in a Migration, derived from the tree.
+type Phase int
+
+const (
+	// NotStarted: selected, not pinned, no target present.
+	NotStarted Phase = iota
+	// Pinned: pinned by the Migration, no target yet.
+	Pinned
+	// Deployed: every target has its overlay and registration (and a
+	// backend at weight 0 when the workload has traffic).
+	Deployed
+	// Shifting: some traffic, less than 100%, is on the targets.
+	Shifting
+	// Shifted: all traffic is on the targets; the source still exists.
+	Shifted
+	// CleanedUp: the source is gone; the pin remains.
+	CleanedUp
+	// Done: moved and unpinned.
+	Done
+	// RollingBack: aborting; targets still present.
+	RollingBack
+	// RolledBack: the Migration was rolled back for this workload; it
+	// stays on the source.
+	RolledBack
+	// Unexplained: the tree is in a state no stage explains (changed by
+	// hand); the workload stops until a person fixes it.
+	Unexplained
+)
+
+var phaseNames = [...]string{"not-started", "pinned", "deployed", "shifting", "shifted", "cleaned-up", "done", "rolling-back", "rolled-back", "unexplained"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "unknown"
+}
+
+// MarshalText writes the phase's name.
+func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// Plan is the planner's answer: one Entry per (Migration, workload) the
+// Migrations select or pin, sorted by Migration then workload.
+type Plan struct {
+	Now     time.Time
+	Entries []Entry
+}
+
+// Entry is the plan for one workload in one Migration.
+type Entry struct {
+	Migration string
+	Workload  string
+	Phase     Phase
+	// Share is the percentage of traffic on the targets now (0 when the
+	// workload has no traffic).
+	Share int
+	// Next is the action to take now, or nil when the workload waits or
+	// is finished.
+	Next *Action `json:",omitempty"`
+	// Wait says why the workload waits, with the gate's figure: "soak 12m
+	// of 30m", "gke-eu-2 not healthy at 3f2a1c0", "maxInFlight 5 reached",
+	// "paused", "PR #41 closed unmerged", "validation: ...". Empty when
+	// Next is set or the workload is done.
+	Wait string `json:",omitempty"`
+}
+
+// Action is one stage to carry out: the edit to make, as data.
+type Action struct {
+	Migration string
+	Workload  string
+	Stage     Stage
+	From      string
+	To        []string
+	// Weights are the weights to set (Shift, Rollback): every cluster with
+	// a backend, source and targets, summing to 100.
+	Weights map[string]int `json:",omitempty"`
+	// PR is the open pull request already carrying this stage, if any;
+	// the bot updates it rather than opening another.
+	PR int `json:",omitempty"`
+	// Gates are the gates that passed, with their figures, for the pull
+	// request body: "soak 31m of 30m", "gke-eu-2 healthy at 3f2a1c0".
+	Gates []string `json:",omitempty"`
+}

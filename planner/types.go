@@ -1,0 +1,125 @@
+package planner
+
+import (
+	"time"
+)
+
+// Input is everything the planner knows: plain data gathered by the caller
+// from the repo at the base branch's head, its history, the forge and the
+// health provider.
+type Input struct {
+	// Now is the time the plan is made for.
+	Now time.Time
+	// Migrations in the repo, in any order.
+	Migrations []Migration
+	// Workloads is the observed state of every workload in the repo, in any
+	// order.
+	Workloads []Workload
+	// History holds ferry's stage commits on the base branch's first-parent
+	// history (the commits with Ferry-* trailers), oldest first.
+	History []Event
+	// Health holds what the health provider reports. With HealthGate false
+	// (health kind none) it is ignored and only soak times gate.
+	Health     []Observation
+	HealthGate bool
+	// PRs are ferry's pull requests: the open ones, and for each ferry
+	// branch the most recent closed one.
+	PRs []PR
+	// MaxOpen is how many ferry PRs may be open at once; 0 means no limit.
+	MaxOpen int
+}
+
+// Migration is a Migration file, reduced to what planning needs.
+type Migration struct {
+	Name string
+	From string
+	To   []string
+	// Workloads are the names of the workloads the Migration selects,
+	// already matched against its globs and excludes.
+	Workloads   []string
+	Steps       []int // % of traffic on the targets after each shift stage, ascending, ending at 100
+	Soak        time.Duration
+	MaxInFlight int // 0 means no limit
+	Paused      bool
+	Abort       bool
+}
+
+// Workload is the observed state of one workload at the base branch's head:
+// what the tree says, never what ferry did last.
+type Workload struct {
+	Name string
+	// PinnedBy is the Migration named by the workload's pin marker, or "".
+	PinnedBy string
+	// Clusters holds, for each cluster with an overlay or a registration of
+	// the workload, which of the two it has.
+	Clusters map[string]Presence
+	// Weights maps each cluster with a traffic backend to its weight. Nil
+	// means the workload has no traffic (a worker): it skips the shifts.
+	Weights map[string]int
+	// Problems are the reasons validation found that the workload cannot
+	// move to a target of the Migration that selects it, such as
+	// "Deployment/recs-model nodeSelector accelerator nvidia-tesla-a100 not
+	// on gke-eu-2". The caller validates only workloads not yet pinned.
+	Problems []string
+}
+
+// Presence says what of a workload a cluster has.
+type Presence struct {
+	Overlay      bool
+	Registration bool
+}
+
+// Event is one of ferry's stage commits, read from its trailers.
+type Event struct {
+	Migration string
+	Workload  string
+	Stage     Stage
+	Commit    string
+	Time      time.Time
+}
+
+// Observation is what the health provider reports for a workload on a
+// cluster, at a commit: the commit the report vouches for (the cluster runs
+// that commit or a later one).
+type Observation struct {
+	Workload string
+	Cluster  string
+	Commit   string
+	State    Health
+}
+
+// Health is the state of a workload on a cluster.
+type Health int
+
+const (
+	// Unknown: nothing reported.
+	Unknown Health = iota
+	// Progressing: being rolled out.
+	Progressing
+	// Healthy: running and ready.
+	Healthy
+	// Degraded: failed; after a shift this triggers a rollback.
+	Degraded
+)
+
+// PRState is the state of a pull request.
+type PRState int
+
+const (
+	PROpen PRState = iota
+	PRMerged
+	PRClosed // closed without merging
+)
+
+// PR is one of ferry's pull requests.
+type PR struct {
+	Number    int
+	Migration string
+	Workload  string
+	Stage     Stage
+	State     PRState
+	// Held is set when the PR carries the ferry/hold label.
+	Held bool
+	// Foreign is set when the PR's head is not the commit ferry pushed.
+	Foreign bool
+}
