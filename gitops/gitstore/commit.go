@@ -336,3 +336,30 @@ func (r *Repo) store(obj plumbing.EncodedObject) (plumbing.Hash, error) {
 	}
 	return r.s.SetEncodedObject(obj)
 }
+
+// CommitTree writes a commit of an existing tree with the given parents,
+// as a merge does: a squash (one parent, the branch's tree), a merge commit
+// (two parents). It moves no ref.
+func (r *Repo) CommitTree(ctx context.Context, tree plumbing.Hash, parents []plumbing.Hash, m CommitMeta) (plumbing.Hash, error) {
+	if err := ctx.Err(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	m, err := m.withDefaults()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if _, err := object.GetTree(r.s, tree); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("commit: read tree %s: %w", tree, err)
+	}
+	c := &object.Commit{Author: m.Author, Committer: m.Committer, Message: m.Message, TreeHash: tree, ParentHashes: parents}
+	obj := r.s.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("commit: encode: %w", err)
+	}
+	return r.s.SetEncodedObject(obj)
+}
+
+// CommitObject returns the commit h.
+func (r *Repo) CommitObject(h plumbing.Hash) (*object.Commit, error) {
+	return object.GetCommit(r.s, h)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -156,3 +157,41 @@ func (v *refView) IterReferences() (storer.ReferenceIter, error)  { return v.ref
 func (v *refView) RemoveReference(n plumbing.ReferenceName) error { return v.refs.RemoveReference(n) }
 func (v *refView) CountLooseRefs() (int, error)                   { return v.refs.CountLooseRefs() }
 func (v *refView) PackRefs() error                                { return v.refs.PackRefs() }
+
+// Branches returns the local branches whose names start with prefix, by
+// short name ("ferry/m/w/pin"), with the commit each points at.
+func (r *Repo) Branches(prefix string) (map[string]plumbing.Hash, error) {
+	iter, err := r.s.IterReferences()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]plumbing.Hash{}
+	err = iter.ForEach(func(ref *plumbing.Reference) error {
+		if !ref.Name().IsBranch() || ref.Type() != plumbing.HashReference {
+			return nil
+		}
+		if short := ref.Name().Short(); strings.HasPrefix(short, prefix) {
+			out[short] = ref.Hash()
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteRef removes name if, and only if, it points at old now; otherwise
+// the error wraps ErrRefMoved. A ref that does not exist is not an error.
+func (r *Repo) DeleteRef(name plumbing.ReferenceName, old plumbing.Hash) error {
+	r.refMu.Lock()
+	defer r.refMu.Unlock()
+	cur, err := r.s.Reference(name)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete ref %s: %w", name, err)
+	}
+	if cur.Hash() != old {
+		return fmt.Errorf("delete ref %s: %w: at %s, expected %s", name, ErrRefMoved, cur.Hash(), old)
+	}
+	return r.s.RemoveReference(name)
+}

@@ -1,0 +1,336 @@
+package targets
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ferry-dev/ferry/rewrite"
+)
+
+// ApplicationSet is the argocd-applicationset shape: one ApplicationSet
+// per workload, whose one list generator has one element per cluster. An
+// element belongs to cluster c when one of its top-level scalar values is
+// c exactly (cluster: gke-eu-1, name: gke-eu-1, ...).
+type ApplicationSet struct{}
+
+// generators that ferry refuses, by their key in spec.generators[].
+var unsupportedGenerators = map[string]string{
+	"clusters":                "a cluster generator",
+	"git":                     "a git generator",
+	"matrix":                  "a matrix generator",
+	"merge":                   "a merge generator",
+	"scmProvider":             "an scmProvider generator",
+	"pullRequest":             "a pullRequest generator",
+	"clusterDecisionResource": "a clusterDecisionResource generator",
+	"plugin":                  "a plugin generator",
+}
+
+// appset is one ApplicationSet document with a supported list generator.
+type appset struct {
+	doc      document
+	elements []*yaml.Node // spec.generators[0].list.elements, possibly none
+}
+
+// element is one list element and the cluster it registers.
+type element struct {
+	set     *appset
+	index   int
+	node    *yaml.Node
+	cluster string
+	field   string // the top-level key whose value is the cluster
+}
+
+func (e element) path() rewrite.Path {
+	return rewrite.Path{Doc: e.set.doc.index, Steps: []rewrite.Step{
+		rewrite.Key("spec"), rewrite.Key("generators"), rewrite.Index(0), rewrite.Key("list"), rewrite.Key("elements"),
+		rewrite.Match(e.field, e.cluster),
+	}}
+}
+
+// appsets returns the ApplicationSets of src, or an *UnsupportedError for
+// the first one ferry cannot edit.
+func appsets(name string, src []byte) ([]*appset, error) {
+	docs, err := parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	var out []*appset
+	for _, d := range docs {
+		if !isArgo(d.root, "ApplicationSet") {
+			continue
+		}
+		spec := get(d.root, "spec")
+		gens := get(spec, "generators")
+		if gens == nil || gens.Kind != yaml.SequenceNode || len(gens.Content) == 0 {
+			line := d.root.Line
+			if k := keyOf(spec, "generators"); k != nil {
+				line = k.Line
+			} else if k := keyOf(d.root, "spec"); k != nil {
+				line = k.Line
+			}
+			return nil, &UnsupportedError{File: name, Line: line, Shape: "an ApplicationSet without a generator list"}
+		}
+		if len(gens.Content) > 1 {
+			return nil, &UnsupportedError{File: name, Line: gens.Content[1].Line, Shape: fmt.Sprintf("an ApplicationSet with %d generators", len(gens.Content))}
+		}
+		g := gens.Content[0]
+		if g.Kind != yaml.MappingNode {
+			return nil, &UnsupportedError{File: name, Line: g.Line, Shape: "a generator that is not a mapping"}
+		}
+		for i := 0; i+1 < len(g.Content); i += 2 {
+			k := g.Content[i]
+			switch shape, bad := unsupportedGenerators[k.Value]; {
+			case bad:
+				return nil, &UnsupportedError{File: name, Line: k.Line, Shape: shape}
+			case k.Value == "selector":
+				return nil, &UnsupportedError{File: name, Line: k.Line, Shape: "a generator with a selector (it may filter out elements)"}
+			case k.Value != "list":
+				return nil, &UnsupportedError{File: name, Line: k.Line, Shape: fmt.Sprintf("a generator with field %q", k.Value)}
+			}
+		}
+		list := get(g, "list")
+		if list == nil || list.Kind != yaml.MappingNode {
+			return nil, &UnsupportedError{File: name, Line: g.Line, Shape: "a list generator that is not a mapping"}
+		}
+		if k := keyOf(list, "elementsYaml"); k != nil {
+			return nil, &UnsupportedError{File: name, Line: k.Line, Shape: "a list generator with elementsYaml"}
+		}
+		a := &appset{doc: d}
+		if els := get(list, "elements"); els != nil {
+			if els.Kind != yaml.SequenceNode {
+				return nil, &UnsupportedError{File: name, Line: els.Line, Shape: "list elements that are not a sequence"}
+			}
+			a.elements = els.Content
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: %w: want an Argo CD ApplicationSet (argoproj.io)", name, ErrWrongKind)
+	}
+	return out, nil
+}
+
+// clusterOf returns the cluster among clusters that el registers, and the
+// key that says so; "" when none.
+func clusterOf(name string, el *yaml.Node, clusters []string) (cluster, field string, err error) {
+	if el.Kind != yaml.MappingNode {
+		return "", "", nil
+	}
+	for i := 0; i+1 < len(el.Content); i += 2 {
+		v := el.Content[i+1]
+		if v.Kind != yaml.ScalarNode || !slices.Contains(clusters, v.Value) {
+			continue
+		}
+		if cluster != "" && v.Value != cluster {
+			return "", "", fmt.Errorf("%s:%d: %w: the list element names both %s and %s", name, el.Line, ErrAmbiguous, cluster, v.Value)
+		}
+		if cluster == "" {
+			cluster, field = v.Value, el.Content[i].Value
+		}
+	}
+	return cluster, field, nil
+}
+
+// find returns the element of each of clusters that is registered.
+func find(name string, src []byte, clusters []string) (map[string]element, error) {
+	sets, err := appsets(name, src)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]element{}
+	for _, a := range sets {
+		for i, el := range a.elements {
+			c, field, err := clusterOf(name, el, clusters)
+			if err != nil {
+				return nil, err
+			}
+			if c == "" {
+				continue
+			}
+			if prev, dup := out[c]; dup {
+				return nil, fmt.Errorf("%s:%d: %w: a second list element for %s (the first is on line %d)", name, el.Line, ErrAmbiguous, c, prev.node.Line)
+			}
+			out[c] = element{set: a, index: i, node: el, cluster: c, field: field}
+		}
+	}
+	return out, nil
+}
+
+// Read returns the clusters among clusters (the inventory's names) that
+// the file's list generator registers, each with the line of its element.
+// Elements that name no cluster of the inventory are left out.
+func (ApplicationSet) Read(name string, src []byte, clusters []string) (map[string]Registration, error) {
+	els, err := find(name, src, clusters)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Registration, len(els))
+	for c, e := range els {
+		out[c] = Registration{Cluster: c, File: name, Line: e.node.Line}
+	}
+	return out, nil
+}
+
+// Add registers cluster to by copying the element of cluster from, with
+// subst applied to its text (comments and layout kept, including the
+// comment lines just above it), after the last element of the same list.
+// rewrite indents it and writes its dash like its siblings. It fails with
+// ErrNotRegistered when from has no element, ErrRegistered when to has
+// one, and ErrSubst when the copy does not name to, or still names from.
+func (ApplicationSet) Add(name string, src []byte, from, to string, subst Subst) ([]byte, []rewrite.Result, error) {
+	els, err := find(name, src, []string{from, to})
+	if err != nil {
+		return nil, nil, err
+	}
+	if e, ok := els[to]; ok {
+		return nil, nil, fmt.Errorf("%s:%d: %w: %s has a list element", name, e.node.Line, ErrRegistered, to)
+	}
+	e, ok := els[from]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: %w: no list element names %s", name, ErrNotRegistered, from)
+	}
+	text, err := elementText(name, src, e.node)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw := subst(text)
+	var copied yaml.Node
+	if err := yaml.Unmarshal([]byte(raw), &copied); err != nil || len(copied.Content) == 0 {
+		return nil, nil, fmt.Errorf("%s:%d: %w: the copied element is not YAML: %v", name, e.node.Line, ErrSubst, err)
+	}
+	if c, _, err := clusterOf(name, copied.Content[0], []string{from, to}); err != nil || c != to {
+		return nil, nil, fmt.Errorf("%s:%d: %w: the element of %s, substituted, names %q, not %s", name, e.node.Line, ErrSubst, from, c, to)
+	}
+	at := e.path()
+	at.Steps = at.Steps[:len(at.Steps)-1]
+	return rewrite.Apply(name, src, rewrite.Insert{Path: at, Raw: raw})
+}
+
+// Remove deletes the element of cluster, with the comment lines attached
+// to it. It fails with ErrNotRegistered when there is none.
+func (ApplicationSet) Remove(name string, src []byte, cluster string) ([]byte, []rewrite.Result, error) {
+	els, err := find(name, src, []string{cluster})
+	if err != nil {
+		return nil, nil, err
+	}
+	e, ok := els[cluster]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: %w: no list element names %s", name, ErrNotRegistered, cluster)
+	}
+	return rewrite.Apply(name, src, rewrite.Delete{Path: e.path()})
+}
+
+// Removal says whether removing a cluster's element deletes the workload's
+// resources from that cluster: the ApplicationSet controller deletes the
+// generated Application, with its resources (it sets the resources
+// finalizer), unless spec.syncPolicy.preserveResourcesOnDeletion is true,
+// or spec.syncPolicy.applicationsSync (create-only, create-update) keeps
+// the Application itself.
+func (ApplicationSet) Removal(name string, src []byte) (Removal, error) {
+	sets, err := appsets(name, src)
+	if err != nil {
+		return Removal{}, err
+	}
+	var rs []Removal
+	for _, a := range sets {
+		rs = append(rs, appsetRemoval(name, a.doc.root))
+	}
+	return join(rs), nil
+}
+
+func appsetRemoval(name string, root *yaml.Node) Removal {
+	spec := get(root, "spec")
+	policy := get(spec, "syncPolicy")
+	if v := get(policy, "applicationsSync"); v != nil {
+		switch s := scalar(v); s {
+		case "create-only", "create-update":
+			return Removal{Deletes: false, Reason: fmt.Sprintf("%s:%d: spec.syncPolicy.applicationsSync is %s: removing a cluster's element does not delete its generated Application, which keeps the workload running on that cluster until someone deletes the Application", name, v.Line, s)}
+		}
+	}
+	if v := get(policy, "preserveResourcesOnDeletion"); isTrue(v) {
+		return Removal{Deletes: false, Reason: fmt.Sprintf("%s:%d: spec.syncPolicy.preserveResourcesOnDeletion is true: removing a cluster's element deletes its generated Application but keeps the workload's resources on that cluster", name, v.Line)}
+	}
+	line := root.Line
+	if k := keyOf(spec, "syncPolicy"); k != nil {
+		line = k.Line
+	} else if k := keyOf(root, "spec"); k != nil {
+		line = k.Line
+	}
+	return Removal{Deletes: true, Reason: fmt.Sprintf("%s:%d: spec.syncPolicy neither sets preserveResourcesOnDeletion nor limits applicationsSync: removing a cluster's element deletes its generated Application, and the resources finalizer the ApplicationSet controller sets deletes the workload's resources from that cluster", name, line)}
+}
+
+// join combines the removals of several registrations in one file.
+func join(rs []Removal) Removal {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	var out Removal
+	var reasons []string
+	for _, r := range rs {
+		out.Deletes = out.Deletes || r.Deletes
+		reasons = append(reasons, r.Reason)
+	}
+	out.Reason = strings.Join(reasons, "; ")
+	return out
+}
+
+// elementText returns the source text of a list element as it would be
+// written at the top of a document: the comment lines directly above its
+// dash, its first line from the element's column on, and the following
+// lines that belong to it, dedented by that column.
+func elementText(name string, src []byte, el *yaml.Node) (string, error) {
+	lines := strings.Split(strings.TrimPrefix(string(src), "\ufeff"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r")
+	}
+	first, col := el.Line-1, el.Column-1
+	if first >= len(lines) || col > len(lines[first]) {
+		return "", fmt.Errorf("%s:%d: cannot locate the list element's text", name, el.Line)
+	}
+	// The dash is on the element's line ("- cluster: x") or alone on the
+	// line before it.
+	dash := first
+	if strings.TrimSpace(lines[first][:col]) != "-" {
+		if strings.TrimSpace(lines[first][:col]) != "" || first == 0 || strings.TrimSpace(lines[first-1]) != "-" {
+			return "", fmt.Errorf("%s:%d: %w: the list element to copy is not an item of a block sequence (- ...), such as one inside [...]", name, el.Line, rewrite.ErrUnsupported)
+		}
+		dash = first - 1
+	}
+	dashIndent := indent(lines[dash])
+	var head []string
+	for j := dash - 1; j >= 0; j-- {
+		l := lines[j]
+		if !isComment(l) || indent(l) != dashIndent {
+			break
+		}
+		head = append([]string{l[dashIndent:]}, head...)
+	}
+	body := []string{lines[first][col:]}
+	for j := first + 1; j < len(lines); j++ {
+		l := lines[j]
+		if strings.TrimSpace(l) != "" && !isComment(l) && indent(l) < col {
+			break
+		}
+		body = append(body, l)
+	}
+	// Blank lines and less indented comments at the end belong to what
+	// follows.
+	for len(body) > 1 {
+		l := body[len(body)-1]
+		if strings.TrimSpace(l) != "" && indent(l) >= col {
+			break
+		}
+		body = body[:len(body)-1]
+	}
+	for i := 1; i < len(body); i++ {
+		body[i] = body[i][min(indent(body[i]), col):]
+	}
+	return strings.Join(append(head, body...), "\n") + "\n", nil
+}
+
+func indent(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
+
+func isComment(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), "#") }
