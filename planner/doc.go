@@ -1,11 +1,13 @@
 // Package planner decides the next step of every migration.
 //
-// It will take plain data in (the state of each workload as package gitops
-// describes it, the Migration, the history of ferry's merged steps, the
-// health the clusters report, and the current time) and return a Plan: for
-// each workload its stage (validate, pin, deploy, shift-N, cleanup, unpin,
-// or rollback, undeploy), the next action, or why it waits. A Plan is plain,
-// sorted data that can be printed, diffed and golden-tested.
+// Make takes plain data in (the state of each workload as package gitops
+// describes it, the Migrations, the history of ferry's merged steps, the
+// health the clusters report, ferry's pull requests and the current time)
+// and returns a Plan: for each workload its Phase, the next Action (pin,
+// deploy, shift-N, cleanup, unpin, or rollback, undeploy, unpin) with the
+// gates it passed, or why it waits. A Plan is plain, sorted data that can be
+// printed (Plan.WriteText, encoding/json), diffed and golden-tested; the
+// golden plans in testdata show every phase and every gate.
 //
 // planner is pure. It does no I/O, imports neither go-git nor go-github, and
 // never reads a clock: time is an input. The stage of a workload is derived

@@ -76,7 +76,9 @@ type Action struct {
 	From      string
 	To        []string
 	// Weights are the weights to set (Shift, Rollback): every cluster with
-	// a backend, source and targets, summing to 100.
+	// a backend. Clusters other than the source and the targets keep their
+	// weight; the pool of the source's and targets' weights is split (see
+	// ShiftWeights).
 	Weights map[string]int `json:",omitempty"`
 	// PR is the open pull request already carrying this stage, if any;
 	// the bot updates it rather than opening another.
