@@ -1,9 +1,17 @@
 // Package traffic reads and sets the weights the global load balancer
 // gives each cluster of a workload: Gateway API HTTPRoute backendRefs,
 // Istio VirtualService routes, and external-dns weighted records (the
-// aws-weight annotation, or a DNSEndpoint's aws/weight). Weights are found by kind and path, never
-// by the key name (pod affinity has a weight too), and set through package
-// rewrite, so a shift changes only the weight lines.
+// aws-weight annotation, or a DNSEndpoint's aws/weight). Weights are found
+// by kind and path, never by the key name (pod affinity has a weight too),
+// and set through package rewrite, so a shift changes only the weight
+// lines.
+//
+// Route.AddBackend and Route.RemoveBackend add a target cluster's backend
+// at weight 0 (copied from the source's, with its DestinationRule subset)
+// and remove a drained one. A weight written as a Flux post-build variable
+// is followed to the Kustomization named by Route.Vars and changed there
+// by Route.SetFiles. DetectOwner refuses workloads whose weights Flagger or
+// Argo Rollouts set at runtime.
 package traffic
 
 import (
@@ -14,6 +22,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -42,6 +51,11 @@ type Route struct {
 	// Backend names a cluster's backend: the ServiceImport or Service of
 	// an HTTPRoute, the destination subset of a VirtualService.
 	Backend func(cluster string) string
+	// Vars is the Flux Kustomization that applies the route, for weights
+	// written as post-build variables (weight: ${EU1_WEIGHT}). With Vars
+	// nil such a weight is refused; with it, Read follows the variable to
+	// spec.postBuild.substitute and SetFiles changes it there.
+	Vars *Vars
 }
 
 // spec says where a kind keeps its weighted backends.
@@ -62,6 +76,13 @@ type ref struct {
 	weight         int
 	hasWeight      bool
 	line           int
+	wline          int        // the weight's line
+	bind           *binding   // the weight is a Flux variable
+	seq, node      *yaml.Node // the rule's refs and this one
+}
+
+func (x ref) path(sp spec) rewrite.Path {
+	return rewrite.Path{Doc: x.doc, Steps: []rewrite.Step{rewrite.Key("spec"), rewrite.Key(sp.rules), rewrite.Index(x.rule), rewrite.Key(sp.refs), rewrite.Index(x.ref)}}
 }
 
 // find lists the weighted backends of clusters in every document of the
@@ -76,6 +97,7 @@ func (r Route) find(name string, src []byte, clusters []string) ([]ref, error) {
 		byBackend[r.Backend(c)] = c
 	}
 	var out []ref
+	var ks *fluxKS
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	for doc := 0; ; doc++ {
 		var d yaml.Node
@@ -101,8 +123,21 @@ func (r Route) find(name string, src []byte, clusters []string) ([]ref, error) {
 				if !ok {
 					continue
 				}
-				x := ref{doc: doc, rule: i, ref: j, cluster: c, line: rf.Line}
-				if w := get(rf, "weight"); w != nil {
+				x := ref{doc: doc, rule: i, ref: j, cluster: c, line: rf.Line, seq: refs, node: rf}
+				if w := get(rf, "weight"); w != nil && w.ShortTag() != "!!int" && r.Vars != nil && strings.Contains(w.Value, "$") {
+					if ks == nil {
+						var err error
+						if ks, err = r.Vars.load(); err != nil {
+							return nil, err
+						}
+					}
+					n, b, err := ks.resolve(name, w.Line, w.Value)
+					if err != nil {
+						return nil, err
+					}
+					x.weight, x.hasWeight, x.bind, x.wline = n, true, &b, w.Line
+				} else if w != nil {
+					x.wline = w.Line
 					if w.ShortTag() != "!!int" {
 						return nil, fmt.Errorf("%s:%d: the weight of %s is %q, not a whole number (a substitution variable is set where it is defined)", name, w.Line, c, w.Value)
 					}
@@ -142,27 +177,112 @@ func (r Route) Read(name string, src []byte, clusters []string) (Weights, error)
 
 // Set gives each cluster of weights its weight in every rule that routes to
 // it. A backend without a weight field gets one. It returns the new bytes
-// and what changed.
+// and what changed. A weight to change that is a Flux variable (see Vars)
+// is refused with ErrFluxVar: SetFiles changes it where it is defined.
 func (r Route) Set(name string, src []byte, weights Weights) ([]byte, []rewrite.Result, error) {
-	sp := kinds[r.Kind]
-	refs, err := r.find(name, src, slices.Sorted(maps.Keys(weights)))
+	edits, vars, err := r.setEdits(name, src, weights)
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(vars.edits) > 0 {
+		return nil, nil, fmt.Errorf("%s:%d: %w %s; use SetFiles", name, vars.line, ErrFluxVar, r.Vars.File.Name)
+	}
+	return rewrite.Apply(name, src, edits...)
+}
+
+// SetFiles is Set for routes whose weights may be Flux variables: a
+// variable weight is changed in the Kustomization of r.Vars, in its
+// spec.postBuild.substitute (added there when only a ${VAR:=default}
+// gave its value). It returns the changed files by name (the route, the
+// Kustomization, or both), and what changed.
+func (r Route) SetFiles(name string, src []byte, weights Weights) (map[string][]byte, []rewrite.Result, error) {
+	edits, vars, err := r.setEdits(name, src, weights)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[string][]byte{}
+	var results []rewrite.Result
+	if len(edits) > 0 {
+		b, res, err := rewrite.Apply(name, src, edits...)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[name], results = b, append(results, res...)
+	}
+	if len(vars.edits) > 0 {
+		f := r.Vars.File
+		if f.Name == name {
+			return nil, nil, fmt.Errorf("%s: the route and its Flux Kustomization in one file are not supported", name)
+		}
+		b, res, err := rewrite.Apply(f.Name, f.Data, vars.edits...)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[f.Name], results = b, append(results, res...)
+	}
+	return out, results, nil
+}
+
+// varEdits are the edits of a Kustomization's substitute map.
+type varEdits struct {
+	edits []rewrite.Edit
+	line  int // the first variable weight to change
+}
+
+func (r Route) setEdits(name string, src []byte, weights Weights) ([]rewrite.Edit, varEdits, error) {
+	sp := kinds[r.Kind]
+	refs, err := r.find(name, src, slices.Sorted(maps.Keys(weights)))
+	if err != nil {
+		return nil, varEdits{}, err
+	}
 	var edits []rewrite.Edit
+	var vars varEdits
+	type varWant struct {
+		cluster string
+		want    int
+	}
+	byVar := map[string]varWant{}
+	var ks *fluxKS
 	for _, x := range refs {
 		want, ok := weights[x.cluster]
-		if !ok || x.hasWeight && x.weight == want {
+		if !ok {
 			continue
 		}
-		at := rewrite.Path{Doc: x.doc, Steps: []rewrite.Step{rewrite.Key("spec"), rewrite.Key(sp.rules), rewrite.Index(x.rule), rewrite.Key(sp.refs), rewrite.Index(x.ref)}}
+		if x.bind != nil {
+			v := x.bind.v.name
+			if prev, ok := byVar[v]; ok {
+				if prev.want != want {
+					return nil, varEdits{}, &VarError{File: name, Line: x.wline, Var: v, Err: ErrVarUnsupported,
+						Reason: fmt.Sprintf("shared by %s and %s, which are to get different weights (%d and %d)", prev.cluster, x.cluster, prev.want, want)}
+				}
+				continue
+			}
+			byVar[v] = varWant{x.cluster, want}
+			if x.weight == want {
+				continue
+			}
+			if ks == nil {
+				if ks, err = r.Vars.load(); err != nil {
+					return nil, varEdits{}, err
+				}
+			}
+			if vars.line == 0 {
+				vars.line = x.wline
+			}
+			vars.edits = append(vars.edits, ks.edit(*x.bind, want))
+			continue
+		}
+		if x.hasWeight && x.weight == want {
+			continue
+		}
+		at := x.path(sp)
 		if x.hasWeight {
 			edits = append(edits, rewrite.Set{Path: at.Child(rewrite.Key("weight")), Value: strconv.Itoa(want)})
 		} else {
 			edits = append(edits, rewrite.Insert{Path: at, Key: "weight", Value: &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(want)}})
 		}
 	}
-	return rewrite.Apply(name, src, edits...)
+	return edits, vars, nil
 }
 
 func get(n *yaml.Node, keys ...string) *yaml.Node {
