@@ -70,3 +70,11 @@ func Unpin(name string, src []byte, migration string) ([]byte, []rewrite.Result,
 	}
 	return rewrite.Apply(name, src, rewrite.RemoveComment{Text: PinMarker(migration)})
 }
+
+// The trailers on every commit ferry lands on the base branch (DESIGN.md
+// section 4).
+const (
+	TrailerMigration = "Ferry-Migration"
+	TrailerWorkload  = "Ferry-Workload"
+	TrailerStage     = "Ferry-Stage"
+)

@@ -1,0 +1,218 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+
+	"github.com/ferry-dev/ferry/gitops/targets"
+	"github.com/ferry-dev/ferry/gitops/traffic"
+)
+
+// State is what the tree says of one workload: the pin, where it has an
+// overlay, where it is registered with Argo CD or Flux, and the weight of
+// each cluster behind the global load balancer.
+type State struct {
+	Workload string
+	// PinnedBy is the Migration named by the pin marker, or "".
+	PinnedBy string
+	// Overlays maps a cluster to the workload's overlay directory there.
+	Overlays map[string]string
+	// Registrations maps a cluster to the registration that hands the
+	// workload to Argo CD or Flux there.
+	Registrations map[string]Registration
+	// Weights maps each cluster with a traffic backend to its weight; nil
+	// when the workload has no traffic (a worker).
+	Weights traffic.Weights
+}
+
+// Registration is where a (workload, cluster) pair is registered.
+type Registration struct {
+	File string
+	Line int // 1-based; 0 for a whole file
+}
+
+// Clusters returns every cluster the state mentions (overlay, registration
+// or backend), sorted.
+func (s *State) Clusters() []string {
+	set := map[string]bool{}
+	for c := range s.Overlays {
+		set[c] = true
+	}
+	for c := range s.Registrations {
+		set[c] = true
+	}
+	for c := range s.Weights {
+		set[c] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// ReadState reads workload w's state from fsys.
+func (r *Repo) ReadState(fsys fs.FS, w *Workload) (*State, error) {
+	s := &State{Workload: w.Name, Overlays: maps.Clone(w.Overlays), Registrations: map[string]Registration{}}
+	pinFile := r.Config.PinFile(w.Name)
+	if data, err := readFile(fsys, pinFile); err == nil {
+		by, err := ReadPin(pinFile, data)
+		if err != nil {
+			return nil, err
+		}
+		s.PinnedBy = by
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := r.readRegistrations(fsys, w, s); err != nil {
+		return nil, err
+	}
+	weights, err := r.readWeights(fsys, w)
+	if err != nil {
+		return nil, err
+	}
+	s.Weights = weights
+	return s, nil
+}
+
+// readFile reads a file of the deployment repo, refusing huge ones.
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if info.IsDir() {
+		return nil, inputErr(name, 0, fmt.Errorf("%w: a directory where a file was expected", ErrMalformed))
+	}
+	if info.Size() > MaxFileSize {
+		return nil, inputErr(name, 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, info.Size()))
+	}
+	return fs.ReadFile(fsys, name)
+}
+
+// RegistrationFile is the file registering workload w on cluster (for an
+// ApplicationSet, the workload's one file).
+func (c *Config) RegistrationFile(workload, cluster string) string {
+	return expand(c.Targets.Path, workload, cluster)
+}
+
+func (r *Repo) readRegistrations(fsys fs.FS, w *Workload, s *State) error {
+	switch r.Config.Targets.Kind {
+	case TargetsApplicationSet:
+		name := r.Config.RegistrationFile(w.Name, "")
+		data, err := readFile(fsys, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		regs, err := targets.ApplicationSet{}.Read(name, data, r.Inventory.Names())
+		if err != nil {
+			return adapterErr(name, err)
+		}
+		for c, reg := range regs {
+			s.Registrations[c] = Registration{File: reg.File, Line: reg.Line}
+		}
+	default:
+		pp := targets.PerPair{Kind: r.Config.Targets.Kind}
+		for _, c := range r.Inventory.Names() {
+			name := r.Config.RegistrationFile(w.Name, c)
+			data, err := readFile(fsys, name)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := pp.Check(name, data); err != nil {
+				return adapterErr(name, err)
+			}
+			s.Registrations[c] = Registration{File: name}
+		}
+	}
+	return nil
+}
+
+// adapterErr makes an adapter's refusal of a file bad input, naming the
+// file, unless it already does.
+func adapterErr(name string, err error) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &InputError{File: name, Err: err}
+}
+
+// route returns the Route adapter of the repo's traffic, for workload.
+func (r *Repo) route(workload string) traffic.Route {
+	kind := "HTTPRoute"
+	if r.Config.Traffic.Kind == TrafficVirtualService {
+		kind = "VirtualService"
+	}
+	backend := r.Config.Traffic.Backend
+	return traffic.Route{Kind: kind, Backend: func(c string) string { return expand(backend, workload, c) }}
+}
+
+func (r *Repo) externalDNS(workload string) traffic.ExternalDNS {
+	backend := r.Config.Traffic.Backend
+	return traffic.ExternalDNS{Backend: func(c string) string { return expand(backend, workload, c) }}
+}
+
+// TrafficFile is the file holding workload's weights, for the route kinds,
+// or the cluster's file for external-dns.
+func (c *Config) TrafficFile(workload, cluster string) string {
+	if c.Traffic == nil {
+		return ""
+	}
+	return expand(c.Traffic.Path, workload, cluster)
+}
+
+func (r *Repo) readWeights(fsys fs.FS, w *Workload) (traffic.Weights, error) {
+	if r.Config.Traffic == nil {
+		return nil, nil
+	}
+	if r.Config.Traffic.Kind == TrafficExternalDNS {
+		files, err := r.dnsFiles(fsys, w)
+		if err != nil || len(files) == 0 {
+			return nil, err
+		}
+		ws, err := r.externalDNS(w.Name).Read(files)
+		if err != nil {
+			return nil, err
+		}
+		if len(ws) == 0 {
+			return nil, nil
+		}
+		return ws, nil
+	}
+	name := r.Config.TrafficFile(w.Name, "")
+	data, err := readFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ws, err := r.route(w.Name).Read(name, data, r.Inventory.Names())
+	if err != nil {
+		return nil, adapterErr(name, err)
+	}
+	return ws, nil
+}
+
+// dnsFiles reads the external-dns file of each cluster that has one.
+func (r *Repo) dnsFiles(fsys fs.FS, w *Workload) (map[string]traffic.File, error) {
+	files := map[string]traffic.File{}
+	for _, c := range r.Inventory.Names() {
+		name := r.Config.TrafficFile(w.Name, c)
+		data, err := readFile(fsys, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files[c] = traffic.File{Name: name, Data: data}
+	}
+	return files, nil
+}
