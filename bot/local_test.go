@@ -1,0 +1,143 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/planner"
+)
+
+var epoch = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+// newRepo makes a bare repository in a temporary folder whose main branch
+// holds one commit of the fixture repo name.
+func newRepo(t *testing.T, fsys fs.FS) (*gitstore.Repo, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := git.PlainInit(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := gitstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []gitstore.Change
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		changes = append(changes, gitstore.Change{Path: path.Clean(p), Data: data})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "Platform Team", Email: "platform@music.example.com", When: epoch}
+	h, err := repo.Commit(t.Context(), plumbing.ZeroHash, changes, gitstore.CommitMeta{Author: sig, Message: "Deployment repo\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef(plumbing.NewBranchReferenceName("main"), plumbing.ZeroHash, h); err != nil {
+		t.Fatal(err)
+	}
+	return repo, dir
+}
+
+// clock is a virtual clock the test moves.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func TestLocalMigrationToTheEnd(t *testing.T) {
+	for _, name := range fixtures.Names() {
+		t.Run(name, func(t *testing.T) {
+			fsys, err := fixtures.Repo(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			repo, _ := newRepo(t, fsys)
+			clk := &clock{t: epoch}
+			forge := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
+			b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now, Progress: tw{t}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			var last *planner.Plan
+			for i := 0; i < 200; i++ {
+				rep, err := b.Run(ctx, false)
+				if err != nil {
+					t.Fatalf("pass %d: %v", i, err)
+				}
+				last = rep.Plan
+				approve(t, repo, forge)
+				if finished(last) {
+					break
+				}
+				clk.t = clk.t.Add(31 * time.Minute)
+			}
+			var sb strings.Builder
+			last.WriteText(&sb)
+			if !finished(last) {
+				t.Fatalf("migration did not finish:\n%s", sb.String())
+			}
+			t.Logf("final plan:\n%s", sb.String())
+		})
+	}
+}
+
+// finished reports whether every entry is done or stopped for a reason
+// no time will change (validation, exclusion).
+func finished(p *planner.Plan) bool {
+	for _, e := range p.Entries {
+		if e.Next != nil {
+			return false
+		}
+		if e.Phase != planner.Done && !strings.HasPrefix(e.Wait, "validation") {
+			return false
+		}
+	}
+	return true
+}
+
+// tw writes progress lines to the test log.
+type tw struct{ t *testing.T }
+
+func (w tw) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// approve merges every open pull request as a reviewer would, for repos
+// whose config turns auto-merge off.
+func approve(t *testing.T, repo *gitstore.Repo, forge *bot.Local) {
+	t.Helper()
+	prs, err := forge.PullRequests(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range prs {
+		c, err := repo.CommitObject(pr.Head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = forge.Merge(t.Context(), &pr, pr.Head, bot.Message{Subject: strings.TrimSuffix(c.Message, "\n")})
+		if err != nil && !errors.Is(err, gitstore.ErrRefMoved) { // behind: ferry regenerates it
+			t.Fatalf("approve %s: %v", pr.Branch, err)
+		}
+	}
+}

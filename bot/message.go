@@ -1,0 +1,183 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/planner"
+)
+
+// what says in words what a stage does, for the commit subject.
+func what(a planner.Action) string {
+	to := strings.Join(a.To, ", ")
+	switch a.Stage.Kind {
+	case planner.Pin:
+		return fmt.Sprintf("pin for the move from %s to %s", a.From, to)
+	case planner.Deploy:
+		return fmt.Sprintf("deploy to %s alongside %s", to, a.From)
+	case planner.Shift:
+		return fmt.Sprintf("shift %d%% of traffic to %s", a.Stage.Percent, to)
+	case planner.Cleanup:
+		return fmt.Sprintf("remove from %s", a.From)
+	case planner.Unpin:
+		return fmt.Sprintf("unpin, moved to %s", to)
+	case planner.Rollback:
+		return fmt.Sprintf("roll all traffic back to %s", a.From)
+	case planner.Undeploy:
+		return fmt.Sprintf("remove from %s after the rollback", to)
+	}
+	return a.Stage.String()
+}
+
+// message is the commit message of a stage: the subject of DESIGN.md
+// section 4, what changed, and the trailers.
+func (b *Bot) message(s *Snapshot, a planner.Action, e *gitops.Edit) Message {
+	var body strings.Builder
+	if len(a.Gates) > 0 {
+		fmt.Fprintf(&body, "Gates: %s.\n", strings.Join(a.Gates, "; "))
+	}
+	if len(a.Weights) > 0 {
+		fmt.Fprintf(&body, "Weights: %s.\n", formatWeights(a.Weights))
+	}
+	for _, r := range e.Removals {
+		fmt.Fprintf(&body, "Removal: %s\n", r)
+	}
+	if body.Len() > 0 {
+		body.WriteString("\n")
+	}
+	fmt.Fprintf(&body, "%s: %s\n%s: %s\n%s: %s", TrailerMigration, a.Migration, TrailerWorkload, a.Workload, TrailerStage, a.Stage)
+	return Message{Subject: fmt.Sprintf("ferry(%s): %s: %s", a.Migration, a.Workload, what(a)), Body: body.String()}
+}
+
+func formatWeights(w map[string]int) string {
+	var parts []string
+	for _, c := range sortedKeys(w) {
+		parts = append(parts, fmt.Sprintf("%s=%d", c, w[c]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// stages lists the stages of a migration for a workload, in order.
+func stages(m *gitops.Migration, traffic bool) []planner.Stage {
+	out := []planner.Stage{{Kind: planner.Pin}, {Kind: planner.Deploy}}
+	if traffic {
+		for _, p := range m.Spec.Steps {
+			out = append(out, planner.Stage{Kind: planner.Shift, Percent: p})
+		}
+	}
+	return append(out, planner.Stage{Kind: planner.Cleanup}, planner.Stage{Kind: planner.Unpin})
+}
+
+func migration(s *Snapshot, name string) *gitops.Migration {
+	for _, m := range s.Repo.Migrations {
+		if m.Metadata.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// body is the pull request's description: which stage of how many, a
+// chart of the stages, why it is safe now, what changes, what removal
+// deletes, what comes next, and how to stop.
+func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
+	var sb strings.Builder
+	m := migration(s, a.Migration)
+	st := s.States[a.Workload]
+	hasTraffic := st != nil && st.Weights != nil
+	var all []planner.Stage
+	if m != nil {
+		all = stages(m, hasTraffic)
+	}
+	idx := slices.Index(all, a.Stage)
+	if idx >= 0 {
+		fmt.Fprintf(&sb, "**Stage %d of %d** of migration `%s` for `%s`: %s.\n\n", idx+1, len(all), a.Migration, a.Workload, what(a))
+	} else {
+		fmt.Fprintf(&sb, "**%s** in migration `%s` for `%s`: %s.\n\n", a.Stage, a.Migration, a.Workload, what(a))
+	}
+	if len(all) > 0 {
+		sb.WriteString("```mermaid\nflowchart LR\n")
+		for i, x := range all {
+			style := ""
+			switch {
+			case i == idx:
+				style = ":::current"
+			case idx >= 0 && i < idx:
+				style = ":::done"
+			}
+			fmt.Fprintf(&sb, "  s%d[%s]%s\n", i, x, style)
+			if i > 0 {
+				fmt.Fprintf(&sb, "  s%d --> s%d\n", i-1, i)
+			}
+		}
+		sb.WriteString("  classDef done fill:#d3f9d8\n  classDef current fill:#ffd43b,stroke:#e67700\n```\n\n")
+	}
+	sb.WriteString("### Why it is safe now\n\n")
+	if len(a.Gates) == 0 {
+		sb.WriteString("- no gate applies to this stage\n")
+	}
+	for _, g := range a.Gates {
+		fmt.Fprintf(&sb, "- %s\n", g)
+	}
+	sb.WriteString("\n### What changes\n\n")
+	for _, c := range e.Changes {
+		if c.Delete {
+			fmt.Fprintf(&sb, "- delete `%s`\n", c.Path)
+		}
+	}
+	for _, r := range e.Results {
+		switch {
+		case r.Old == "":
+			fmt.Fprintf(&sb, "- `%s:%d` %s: add %s\n", r.File, r.Line, r.Path, r.New)
+		case r.New == "":
+			fmt.Fprintf(&sb, "- `%s:%d` %s: remove %s\n", r.File, r.Line, r.Path, r.Old)
+		default:
+			fmt.Fprintf(&sb, "- `%s:%d` %s: %s → %s\n", r.File, r.Line, r.Path, r.Old, r.New)
+		}
+	}
+	for _, d := range e.Built {
+		fmt.Fprintf(&sb, "- `%s` is new and builds\n", d)
+	}
+	if len(e.Leftovers) > 0 {
+		sb.WriteString("\nPlease check these lines of the derived files; they still mention the source cluster:\n\n")
+		for _, l := range e.Leftovers {
+			fmt.Fprintf(&sb, "- `%s`\n", l)
+		}
+	}
+	if len(e.Removals) > 0 {
+		sb.WriteString("\n### What the removal deletes\n\n")
+		for _, r := range e.Removals {
+			fmt.Fprintf(&sb, "- %s\n", r)
+		}
+	}
+	sb.WriteString("\n### What comes next\n\n")
+	if idx >= 0 && idx+1 < len(all) {
+		fmt.Fprintf(&sb, "`%s`, once this is merged", all[idx+1])
+		if m != nil && m.Spec.Soak.Duration > 0 {
+			fmt.Fprintf(&sb, " and has soaked for %s", m.Spec.Soak.Duration)
+		}
+		sb.WriteString(" with every target healthy.\n")
+	} else {
+		sb.WriteString("Nothing: this is the last stage.\n")
+	}
+	fmt.Fprintf(&sb, "\n### How to stop it\n\n- pause this workload: add the `%s` label to this pull request\n- pause the migration: set `spec.paused: true` in `%s`\n- roll back: set `spec.abort: true` there; ferry puts all traffic back on the source and removes the targets\n", HoldLabel, migFile(m))
+	return sb.String()
+}
+
+func migFile(m *gitops.Migration) string {
+	if m == nil {
+		return "the Migration"
+	}
+	return m.File
+}

@@ -1,0 +1,331 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/gitops/render"
+	"github.com/ferry-dev/ferry/planner"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// The trailers on every commit ferry lands on the base branch.
+const (
+	TrailerMigration = gitops.TrailerMigration
+	TrailerWorkload  = gitops.TrailerWorkload
+	TrailerStage     = gitops.TrailerStage
+)
+
+// HoldLabel on a pull request pauses its workload.
+const HoldLabel = "ferry/hold"
+
+// Health reports how a workload runs on a cluster: the state of the
+// cluster's copy of the workload, if the cluster runs commit or a later one;
+// Unknown or Progressing when it does not yet.
+type Health interface {
+	Observe(ctx context.Context, workload, cluster string, commit plumbing.Hash) (planner.Health, error)
+}
+
+// Snapshot is what the bot saw at the base branch's head: the tree, the
+// workloads' states, the planner's input and its plan.
+type Snapshot struct {
+	Base   plumbing.Hash
+	FS     fs.FS
+	Repo   *gitops.Repo
+	States map[string]*gitops.State
+	Input  planner.Input
+	Plan   *planner.Plan
+	// PRs are the forge's ferry pull requests, by branch.
+	PRs map[string]PullRequest
+}
+
+// Events reads ferry's stage commits from the first-parent history of
+// from, oldest first.
+func Events(ctx context.Context, repo *gitstore.Repo, from plumbing.Hash) ([]planner.Event, error) {
+	var out []planner.Event
+	err := repo.Log(ctx, from, func(c *object.Commit) error {
+		if e, ok := eventOf(c); ok {
+			out = append(out, e)
+		}
+		return nil
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
+func eventOf(c *object.Commit) (planner.Event, bool) {
+	t := gitstore.ParseTrailers(c.Message)
+	m, ok1 := t.Get(TrailerMigration)
+	w, ok2 := t.Get(TrailerWorkload)
+	s, ok3 := t.Get(TrailerStage)
+	if !ok1 || !ok2 || !ok3 {
+		return planner.Event{}, false
+	}
+	st, err := planner.ParseStage(s)
+	if err != nil {
+		return planner.Event{}, false
+	}
+	return planner.Event{Migration: m, Workload: w, Stage: st, Commit: c.Hash.String(), Time: c.Committer.When}, true
+}
+
+// Branch is the branch of a stage: ferry/<migration>/<workload>/<stage>.
+func Branch(a *planner.Action) string {
+	return fmt.Sprintf("ferry/%s/%s/%s", a.Migration, a.Workload, a.Stage)
+}
+
+// parseBranch splits a ferry branch name.
+func parseBranch(b string) (migration, workload string, stage planner.Stage, ok bool) {
+	parts := strings.Split(b, "/")
+	if len(parts) != 4 || parts[0] != "ferry" {
+		return "", "", planner.Stage{}, false
+	}
+	st, err := planner.ParseStage(parts[3])
+	if err != nil {
+		return "", "", planner.Stage{}, false
+	}
+	return parts[1], parts[2], st, true
+}
+
+// InShard reports whether workload belongs to shard i of n (0 <= i < n).
+func InShard(workload string, i, n int) bool {
+	if n <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(workload))
+	return int(h.Sum32()%uint32(n)) == i
+}
+
+// Observe reads the base branch's head and everything the planner needs,
+// and plans.
+func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
+	base, err := b.repo.Resolve(plumbing.NewBranchReferenceName(b.opts.Base).String())
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := b.repo.FS(base)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Base: base, FS: fsys, Repo: repo, States: map[string]*gitops.State{}, PRs: map[string]PullRequest{}}
+	in := &s.Input
+	in.Now = b.now()
+	in.MaxOpen = repo.Config.PullRequests.MaxOpen
+	in.HealthGate = b.opts.Health != nil && repo.Config.Health.Kind != gitops.HealthNone
+
+	for _, w := range repo.Workloads {
+		if !InShard(w.Name, b.opts.Shard, b.opts.Shards) {
+			continue
+		}
+		st, err := repo.ReadState(fsys, w)
+		if err != nil {
+			return nil, err
+		}
+		s.States[w.Name] = st
+		pw := planner.Workload{Name: w.Name, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
+		for c, dir := range st.Overlays {
+			_ = dir
+			p := pw.Clusters[c]
+			p.Overlay = true
+			pw.Clusters[c] = p
+		}
+		for c := range st.Registrations {
+			p := pw.Clusters[c]
+			p.Registration = true
+			pw.Clusters[c] = p
+		}
+		if st.Weights != nil {
+			pw.Weights = map[string]int(st.Weights)
+		}
+		in.Workloads = append(in.Workloads, pw)
+	}
+	for _, m := range repo.Migrations {
+		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Steps: m.Spec.Steps,
+			Soak: m.Spec.Soak.Duration, MaxInFlight: m.Spec.MaxInFlight, Paused: m.Spec.Paused, Abort: m.Spec.Abort}
+		for _, w := range in.Workloads {
+			if m.Selects(w.Name) {
+				pm.Workloads = append(pm.Workloads, w.Name)
+			}
+		}
+		in.Migrations = append(in.Migrations, pm)
+	}
+	if in.History, err = Events(ctx, b.repo, base); err != nil {
+		return nil, err
+	}
+	prs, err := b.opts.Forge.PullRequests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, pr := range prs {
+		m, w, st, ok := parseBranch(pr.Branch)
+		if !ok || !InShard(w, b.opts.Shard, b.opts.Shards) {
+			continue
+		}
+		s.PRs[pr.Branch] = pr
+		in.PRs = append(in.PRs, planner.PR{Number: pr.Number, Migration: m, Workload: w, Stage: st, State: pr.State,
+			Held: slices.Contains(pr.Labels, HoldLabel), Foreign: pr.State == planner.PROpen && !b.ours(pr)})
+	}
+	if err := b.validate(ctx, s); err != nil {
+		return nil, err
+	}
+	if in.HealthGate {
+		if err := b.observeHealth(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	s.Plan = planner.Make(*in)
+	return s, nil
+}
+
+// ours reports whether a pull request's head is a commit ferry wrote for
+// its branch: signed by ferry's identity, carrying the branch's trailers.
+func (b *Bot) ours(pr PullRequest) bool {
+	c, err := b.repo.CommitObject(pr.Head)
+	if err != nil {
+		return false
+	}
+	m, w, st, _ := parseBranch(pr.Branch)
+	return c.Author.Email == b.opts.Author.Email && stageOf(c.Message) == m+"\x00"+w+"\x00"+st.String()
+}
+
+// validate checks each workload a Migration would pin next: every target
+// cluster has what its manifests use, and the derived overlays build. It
+// validates in name order only until the Migration's free in-flight slots
+// are filled; the rest wait their turn, marked as not validated yet.
+func (b *Bot) validate(ctx context.Context, s *Snapshot) error {
+	in := &s.Input
+	byName := map[string]*planner.Workload{}
+	for i := range in.Workloads {
+		byName[in.Workloads[i].Name] = &in.Workloads[i]
+	}
+	for _, m := range in.Migrations {
+		if m.Paused || m.Abort {
+			continue
+		}
+		inFlight := 0
+		for _, w := range in.Workloads {
+			if w.PinnedBy == m.Name {
+				inFlight++
+			}
+		}
+		free := len(m.Workloads)
+		if m.MaxInFlight > 0 {
+			free = m.MaxInFlight - inFlight
+		}
+		for _, name := range m.Workloads {
+			pw := byName[name]
+			if pw.PinnedBy != "" || !notStarted(pw, m) {
+				continue
+			}
+			if free <= 0 {
+				pw.Problems = append(pw.Problems, "not validated yet: waiting for an in-flight slot")
+				continue
+			}
+			problems, err := b.validatePair(ctx, s, name, m)
+			if err != nil {
+				return err
+			}
+			pw.Problems = append(pw.Problems, problems...)
+			if len(problems) == 0 {
+				free--
+			}
+		}
+	}
+	return nil
+}
+
+// notStarted reports whether the tree shows workload w untouched by m: on
+// the source and on no target.
+func notStarted(w *planner.Workload, m planner.Migration) bool {
+	if _, ok := w.Clusters[m.From]; !ok {
+		return false
+	}
+	for _, t := range m.To {
+		if _, ok := w.Clusters[t]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m planner.Migration) ([]string, error) {
+	w, _ := s.Repo.Workload(name)
+	var out []string
+	for _, t := range m.To {
+		problems, err := gitops.ValidatePair(ctx, s.FS, b.renderer, s.Repo, w, m.From, t)
+		var be *render.BuildError
+		var ue *render.UnverifiableError
+		switch {
+		case errors.As(err, &be), errors.As(err, &ue):
+			out = append(out, err.Error())
+			continue
+		case err != nil:
+			return nil, err
+		}
+		for _, p := range problems {
+			out = append(out, p.String()+" on "+t)
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	if _, err := s.Repo.DeployEdit(ctx, s.FS, b.renderer, w, m.From, m.To); err != nil {
+		var ie *gitops.InputError
+		if errors.As(err, &ie) {
+			return nil, err
+		}
+		out = append(out, err.Error())
+	}
+	return out, nil
+}
+
+// observeHealth asks the health provider about every cluster of each
+// workload a Migration pins (at its last stage commit) and about the source
+// of each workload it may pin next.
+func (b *Bot) observeHealth(ctx context.Context, s *Snapshot) error {
+	in := &s.Input
+	last := map[string]string{}
+	for _, e := range in.History {
+		last[e.Migration+"\x00"+e.Workload] = e.Commit
+	}
+	for _, m := range in.Migrations {
+		for _, w := range in.Workloads {
+			if !slices.Contains(m.Workloads, w.Name) && w.PinnedBy != m.Name {
+				continue
+			}
+			commit := s.Base.String()
+			clusters := []string{m.From}
+			if w.PinnedBy == m.Name {
+				if c, ok := last[m.Name+"\x00"+w.Name]; ok {
+					commit = c
+				}
+				clusters = append(clusters, m.To...)
+			} else if len(w.Problems) > 0 || w.PinnedBy != "" {
+				continue
+			}
+			for _, c := range clusters {
+				if _, ok := w.Clusters[c]; !ok {
+					continue
+				}
+				h, err := b.opts.Health.Observe(ctx, w.Name, c, plumbing.NewHash(commit))
+				if err != nil {
+					return fmt.Errorf("health of %s on %s: %w", w.Name, c, err)
+				}
+				in.Health = append(in.Health, planner.Observation{Workload: w.Name, Cluster: c, Commit: commit, State: h})
+			}
+		}
+	}
+	return nil
+}

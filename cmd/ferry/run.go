@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+)
+
+// repoOptions are the flags every command that reads git shares.
+type repoOptions struct {
+	dir  string
+	base string
+}
+
+func (o *repoOptions) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.dir, "dir", "C", ".", "the deployment repo")
+	cmd.Flags().StringVar(&o.base, "base", "main", "the base branch")
+}
+
+// newBot opens the repo at o.dir with the local forge.
+func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error) {
+	repo, err := gitstore.Open(o.dir)
+	if err != nil {
+		return nil, err
+	}
+	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor}
+	return bot.New(repo, bot.Options{
+		Forge: forge, Base: o.base, DryRun: ro.dryRun, Progress: progress,
+		Shard: ro.shard, Shards: ro.shards,
+	})
+}
+
+type runOptions struct {
+	repoOptions
+	forge  string
+	dryRun bool
+	once   bool
+	shard  int
+	shards int
+	shardS string
+}
+
+func newRunCmd() *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Carry out the plan: one pull request per stage, merged when safe",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	o.flags(cmd)
+	cmd.Flags().StringVar(&o.forge, "forge", "local", "where pull requests live: local")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print what would be done; write nothing")
+	cmd.Flags().BoolVar(&o.once, "once", false, "make one pass only")
+	cmd.Flags().StringVar(&o.shardS, "shard", "", "I/N: take only the workloads of shard I of N")
+	return cmd
+}
+
+func parseShard(s string) (int, int, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, usageErrorf("--shard %q: want I/N with 0 <= I < N", s)
+	}
+	return i, n, nil
+}
+
+func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if o.forge != "local" {
+		return usageErrorf("--forge %q: only local is available in this build", o.forge)
+	}
+	var err error
+	if o.shard, o.shards, err = parseShard(o.shardS); err != nil {
+		return err
+	}
+	b, err := o.newBot(*o, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := b.Run(ctx, o.once)
+	if err != nil {
+		return err
+	}
+	verb := "merged"
+	if o.dryRun {
+		verb = "would make"
+	}
+	fmt.Fprintf(stdout, "%d passes, %d stages %s\n", rep.Passes, countDone(rep, o.dryRun), verb)
+	if rep.Plan != nil {
+		return rep.Plan.WriteText(stdout)
+	}
+	return nil
+}
+
+func countDone(rep *bot.Report, dry bool) int {
+	if dry {
+		return len(rep.Outcomes)
+	}
+	return rep.Merged()
+}
+
+type planOptions struct {
+	repoOptions
+	output string
+}
+
+func newPlanCmd() *cobra.Command {
+	o := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show the next action of every workload, or why it waits",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cmd.OutOrStdout())
+		},
+	}
+	o.flags(cmd)
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func (o *planOptions) run(ctx context.Context, stdout io.Writer) error {
+	if o.output != "text" && o.output != "json" {
+		return usageErrorf("--output %q: want text or json", o.output)
+	}
+	b, err := o.newBot(runOptions{dryRun: true}, nil)
+	if err != nil {
+		return err
+	}
+	s, err := b.Observe(ctx)
+	if err != nil {
+		return err
+	}
+	if o.output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s.Plan)
+	}
+	return s.Plan.WriteText(stdout)
+}
