@@ -17,11 +17,16 @@ export FERRY_CORPUS := $(abspath $(FERRY_CORPUS))
 endif
 
 .DEFAULT_GOAL := test
-.PHONY: test fmt fmt-fix vet lint tidy-check bench fuzz
+.PHONY: test demo fmt fmt-fix vet lint tidy-check bench fuzz
 
 ## test: everything CI checks: vet, gofmt, go mod tidy, tests with the race detector
 test: vet fmt tidy-check
 	$(GO) test -race -count=1 ./...
+
+## demo: a whole migration of 50 workloads on a built-in repo and simulated fleet
+## (DEMO_FLAGS="--keep /tmp/ferry-demo" keeps the repo to explore)
+demo:
+	$(GO) run ./cmd/ferry demo $(DEMO_FLAGS)
 
 ## fmt: fail if any Go file is not gofmt-formatted
 fmt:

@@ -275,7 +275,7 @@ func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m plan
 			return nil, err
 		}
 		for _, p := range problems {
-			out = append(out, p.String()+" on "+t)
+			out = append(out, p.String())
 		}
 	}
 	if len(out) > 0 {
