@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"github.com/ferry-dev/ferry/fixtures"
 	"os/exec"
 	"strconv"
@@ -18,11 +19,15 @@ func TestMain(m *testing.M) {
 
 // TestScript runs the end-to-end scripts in testdata/script against the real
 // ferry binary.
+// update rewrites the files that cmp compares with: go test ./cmd/ferry -update.
+var update = flag.Bool("update", false, "rewrite the scripts' expected output")
+
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		UpdateScripts:       *update,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitCode,
 			"fixture":  cmdFixture,

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot"
@@ -87,11 +89,20 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.shard, o.shards, err = parseShard(o.shardS); err != nil {
 		return err
 	}
+	var follow *worktreeFollower
+	if !o.dryRun {
+		if follow, err = followWorktree(o.dir, o.base); err != nil {
+			return err
+		}
+	}
 	b, err := o.newBot(*o, stderr)
 	if err != nil {
 		return err
 	}
 	rep, err := b.Run(ctx, o.once)
+	if cerr := follow.catchUp(); err == nil && cerr != nil {
+		err = fmt.Errorf("the stages landed, but the worktree could not follow: %w", cerr)
+	}
 	if err != nil {
 		return err
 	}
@@ -151,4 +162,53 @@ func (o *planOptions) run(ctx context.Context, stdout io.Writer) error {
 		return enc.Encode(s.Plan)
 	}
 	return s.Plan.WriteText(stdout)
+}
+
+// worktreeFollower keeps a checked-out base branch's files in step with
+// the commits the local forge lands on it, as a push to it would not.
+type worktreeFollower struct {
+	wt   *git.Worktree
+	repo *git.Repository
+	base plumbing.ReferenceName
+}
+
+// followWorktree returns a follower when dir is a repo with a worktree
+// whose HEAD is the base branch, and refuses to go on when that worktree
+// has uncommitted changes to tracked files: ferry would move the branch
+// under them.
+func followWorktree(dir, base string) (*worktreeFollower, error) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, nil // gitstore.Open reports it
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, nil // bare
+	}
+	head, err := r.Reference(plumbing.HEAD, false)
+	if err != nil || head.Target() != plumbing.NewBranchReferenceName(base) {
+		return nil, nil
+	}
+	st, err := wt.Status()
+	if err != nil {
+		return nil, err
+	}
+	for name, s := range st {
+		if s.Worktree != git.Untracked && (s.Worktree != git.Unmodified || s.Staging != git.Unmodified) {
+			return nil, usageErrorf("-C %s: %s has uncommitted changes (%s) and %s is checked out; ferry run --forge local moves %s: commit or stash them first", dir, name, string(s.Worktree), base, base)
+		}
+	}
+	return &worktreeFollower{wt: wt, repo: r, base: plumbing.NewBranchReferenceName(base)}, nil
+}
+
+// catchUp checks the base branch's new head out into the worktree.
+func (f *worktreeFollower) catchUp() error {
+	if f == nil {
+		return nil
+	}
+	ref, err := f.repo.Reference(f.base, true)
+	if err != nil {
+		return err
+	}
+	return f.wt.Reset(&git.ResetOptions{Commit: ref.Hash(), Mode: git.HardReset})
 }

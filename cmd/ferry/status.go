@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/planner"
 )
 
 // statusOptions are the flags of ferry status.
@@ -43,43 +46,104 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // statusJSON is one workload in ferry status -o json.
 type statusJSON struct {
-	Name     string            `json:"name"`
-	Owner    string            `json:"owner,omitempty"`
-	Clusters []string          `json:"clusters"`
-	Overlays map[string]string `json:"overlays"`
+	Name       string            `json:"name"`
+	Owner      string            `json:"owner,omitempty"`
+	Clusters   []string          `json:"clusters"`
+	Overlays   map[string]string `json:"overlays"`
+	Registered map[string]string `json:"registrations"`
+	Weights    map[string]int    `json:"weights,omitempty"`
+	PinnedBy   string            `json:"pinnedBy,omitempty"`
+	Stages     map[string]string `json:"stages,omitempty"`
 }
 
 func (o *statusOptions) run(w io.Writer) error {
 	if o.output != "text" && o.output != "json" {
 		return usageErrorf("--output %q: want text or json", o.output)
 	}
-	repo, err := loadDir(o.dir)
+	root, err := os.OpenRoot(o.dir)
+	if err != nil {
+		return usageErrorf("-C %s: %v", o.dir, err)
+	}
+	defer root.Close()
+	fsys := root.FS()
+	repo, err := gitops.Load(fsys)
 	if err != nil {
 		return err
 	}
-	if o.output == "json" {
-		out := make([]statusJSON, 0, len(repo.Workloads))
-		for _, wl := range repo.Workloads {
-			out = append(out, statusJSON{Name: wl.Name, Owner: wl.Owner, Clusters: orEmpty(wl.Clusters(repo.Inventory)), Overlays: wl.Overlays})
+	out := make([]statusJSON, 0, len(repo.Workloads))
+	in := planner.Input{}
+	for _, wl := range repo.Workloads {
+		st, err := repo.ReadState(fsys, wl)
+		if err != nil {
+			return err
 		}
+		j := statusJSON{Name: wl.Name, Owner: wl.Owner, Clusters: orEmpty(wl.Clusters(repo.Inventory)), Overlays: wl.Overlays,
+			Registered: map[string]string{}, PinnedBy: st.PinnedBy, Stages: map[string]string{}}
+		pw := planner.Workload{Name: wl.Name, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
+		for c := range st.Overlays {
+			pw.Clusters[c] = planner.Presence{Overlay: true}
+		}
+		for c, r := range st.Registrations {
+			j.Registered[c] = r.File
+			p := pw.Clusters[c]
+			p.Registration = true
+			pw.Clusters[c] = p
+		}
+		if st.Weights != nil {
+			j.Weights = map[string]int(st.Weights)
+			pw.Weights = j.Weights
+		}
+		in.Workloads = append(in.Workloads, pw)
+		out = append(out, j)
+	}
+	for _, m := range repo.Migrations {
+		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Steps: m.Spec.Steps, Abort: m.Spec.Abort}
+		for _, wl := range repo.Workloads {
+			if m.Selects(wl.Name) {
+				pm.Workloads = append(pm.Workloads, wl.Name)
+			}
+		}
+		in.Migrations = append(in.Migrations, pm)
+	}
+	byName := map[string]*statusJSON{}
+	for i := range out {
+		byName[out[i].Name] = &out[i]
+	}
+	// The phase from the tree alone: no history, health or pull requests.
+	for _, e := range planner.Make(in).Entries {
+		if j := byName[e.Workload]; j != nil {
+			j.Stages[e.Migration] = e.Phase.String()
+		}
+	}
+	if o.output == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"workloads": out})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKLOAD\tOWNER\tCLUSTERS")
-	for _, wl := range repo.Workloads {
-		owner := wl.Owner
-		if owner == "" {
-			owner = "-"
+	fmt.Fprintln(tw, "WORKLOAD\tOWNER\tCLUSTERS\tREGISTERED\tWEIGHTS\tSTAGE")
+	for _, j := range out {
+		var weights, stages []string
+		for _, c := range slices.Sorted(maps.Keys(j.Weights)) {
+			weights = append(weights, fmt.Sprintf("%s=%d", c, j.Weights[c]))
 		}
-		clusters := strings.Join(wl.Clusters(repo.Inventory), ",")
-		if clusters == "" {
-			clusters = "-"
+		for _, m := range slices.Sorted(maps.Keys(j.Stages)) {
+			stages = append(stages, m+":"+j.Stages[m])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", wl.Name, owner, clusters)
+		if j.PinnedBy != "" {
+			stages = append(stages, "pinned-by="+j.PinnedBy)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.Name, dash(j.Owner), dash(strings.Join(j.Clusters, ",")),
+			dash(strings.Join(slices.Sorted(maps.Keys(j.Registered)), ",")), dash(strings.Join(weights, ",")), dash(strings.Join(stages, " ")))
 	}
 	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func orEmpty(s []string) []string {
