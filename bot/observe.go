@@ -149,6 +149,9 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		if st.Weights != nil {
 			pw.Weights = map[string]int(st.Weights)
 		}
+		if st.Owned != nil {
+			pw.Problems = append(pw.Problems, st.Owned.Error())
+		}
 		in.Workloads = append(in.Workloads, pw)
 	}
 	for _, m := range repo.Migrations {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/ferry-dev/ferry/gitops/targets"
 	"github.com/ferry-dev/ferry/gitops/traffic"
@@ -26,6 +27,10 @@ type State struct {
 	// Weights maps each cluster with a traffic backend to its weight; nil
 	// when the workload has no traffic (a worker).
 	Weights traffic.Weights
+	// Owned, when set, says that a controller such as Flagger or Argo
+	// Rollouts shifts the workload's weights at runtime: ferry must not
+	// (a *traffic.OwnedError).
+	Owned error
 }
 
 // Registration is where a (workload, cluster) pair is registered.
@@ -71,7 +76,35 @@ func (r *Repo) ReadState(fsys fs.FS, w *Workload) (*State, error) {
 		return nil, err
 	}
 	s.Weights = weights
+	if weights != nil {
+		files, err := workloadFiles(fsys, w.Dir)
+		if err != nil {
+			return nil, err
+		}
+		s.Owned = traffic.DetectOwner(files)
+	}
 	return s, nil
+}
+
+// workloadFiles reads the YAML files under a workload's directory, for
+// DetectOwner.
+func workloadFiles(fsys fs.FS, dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			return err
+		}
+		data, err := readFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files[p] = data
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return files, nil
+	}
+	return files, err
 }
 
 // readFile reads a file of the deployment repo, refusing huge ones.

@@ -1,0 +1,90 @@
+package gitops_test
+
+import (
+	"errors"
+	"io/fs"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/traffic"
+)
+
+// mapFS copies a fixture repo into a map, so a test can add files.
+func mapFS(t *testing.T, name string) fstest.MapFS {
+	t.Helper()
+	src, err := fixtures.Repo(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fstest.MapFS{}
+	err = fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(src, p)
+		m[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestReadState(t *testing.T) {
+	fsys := mapFS(t, "appset-httproute")
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("playlist-api")
+	st, err := repo.ReadState(fsys, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &gitops.State{
+		Workload: "playlist-api",
+		Overlays: map[string]string{"gke-eu-1": "apps/playlist-api/overlays/gke-eu-1", "gke-us-1": "apps/playlist-api/overlays/gke-us-1"},
+		Registrations: map[string]gitops.Registration{
+			"gke-eu-1": {File: "argocd/playlist-api.yaml", Line: 12},
+			"gke-us-1": {File: "argocd/playlist-api.yaml", Line: 17},
+		},
+		Weights: traffic.Weights{"gke-eu-1": 70, "gke-us-1": 30},
+	}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("ReadState(playlist-api) mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// A workload whose weights Flagger shifts at runtime is marked as owned,
+// so the planner leaves it alone.
+func TestReadStateFlaggerOwned(t *testing.T) {
+	fsys := mapFS(t, "appset-httproute")
+	fsys["apps/playlist-api/base/canary.yaml"] = &fstest.MapFile{Data: []byte(`apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: playlist-api
+spec:
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: playlist-api
+`)}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("playlist-api")
+	st, err := repo.ReadState(fsys, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owned *traffic.OwnedError
+	if !errors.As(st.Owned, &owned) || owned.Controller != traffic.Flagger {
+		t.Errorf("ReadState(playlist-api).Owned = %v, want a *traffic.OwnedError for Flagger", st.Owned)
+	}
+}
