@@ -80,7 +80,7 @@ Every step of a migration is one small, reviewable, auto-merged pull request.`,
 	// Declared here rather than left to cobra, which would also take -v.
 	root.Flags().Bool("version", false, "print the version and exit")
 	root.SetVersionTemplate("{{.Name}} version {{.Version}}\n")
-	root.AddCommand(newStatusCmd(), newPlanCmd(), newRunCmd(), newDemoCmd())
+	root.AddCommand(newStatusCmd(), newPlanCmd(), newRunCmd(), newDemoCmd(), newCheckCmd(), newVerifyCmd(), newHistoryCmd())
 	// Flag errors of every command are usage errors: exit status 2.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{err: err}

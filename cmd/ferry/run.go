@@ -42,7 +42,8 @@ func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error
 
 type runOptions struct {
 	repoOptions
-	forge  string
+	repoURL string
+	forge   string
 	dryRun bool
 	once   bool
 	shard  int
@@ -61,7 +62,8 @@ func newRunCmd() *cobra.Command {
 		},
 	}
 	o.flags(cmd)
-	cmd.Flags().StringVar(&o.forge, "forge", "local", "where pull requests live: local")
+	cmd.Flags().StringVar(&o.forge, "forge", "local", "where pull requests live: local or github")
+	cmd.Flags().StringVar(&o.repoURL, "repo", "", "clone this URL instead of reading -C (with --forge github)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print what would be done; write nothing")
 	cmd.Flags().BoolVar(&o.once, "once", false, "make one pass only")
 	cmd.Flags().StringVar(&o.shardS, "shard", "", "I/N: take only the workloads of shard I of N")
@@ -82,8 +84,13 @@ func parseShard(s string) (int, int, error) {
 }
 
 func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
-	if o.forge != "local" {
-		return usageErrorf("--forge %q: only local is available in this build", o.forge)
+	switch {
+	case o.forge == "github":
+		return usageErrorf("--forge github: not wired into the command line yet; use --forge local")
+	case o.forge != "local":
+		return usageErrorf("--forge %q: want local or github", o.forge)
+	case o.repoURL != "":
+		return usageErrorf("--repo works with --forge github; --forge local reads the repo at -C")
 	}
 	var err error
 	if o.shard, o.shards, err = parseShard(o.shardS); err != nil {

@@ -1,0 +1,74 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/gitops/render"
+)
+
+// Failure is the first commit of a history that breaks an invariant.
+type Failure struct {
+	Commit     plumbing.Hash
+	Subject    string
+	Violations []Violation
+}
+
+// FirstParents returns head and its first parents back to since, exclusive,
+// oldest first. A zero since, or one that is not on the first-parent
+// history, goes back to the root commit.
+func FirstParents(ctx context.Context, repo *gitstore.Repo, since, head plumbing.Hash) ([]plumbing.Hash, error) {
+	var out []plumbing.Hash
+	err := repo.Log(ctx, head, func(c *object.Commit) error {
+		if c.Hash == since {
+			return gitstore.ErrStop
+		}
+		out = append(out, c.Hash)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// History checks every commit of head's first-parent history after since
+// (see FirstParents) as a change from its first parent, oldest first, and
+// returns the first that breaks an invariant, or nil. The root commit is
+// checked against the empty tree, with rules 1, 2 and 6 only.
+func History(ctx context.Context, repo *gitstore.Repo, since, head plumbing.Hash, r *render.Renderer) (*Failure, error) {
+	commits, err := FirstParents(ctx, repo, since, head)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{repo: repo, r: r, sides: map[plumbing.Hash]*side{}}
+	for _, h := range commits {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		commit, err := repo.CommitObject(h)
+		if err != nil {
+			return nil, err
+		}
+		var parent plumbing.Hash
+		if len(commit.ParentHashes) > 0 {
+			parent = commit.ParentHashes[0]
+		}
+		rep, err := c.change(ctx, parent, h)
+		if err != nil {
+			return nil, fmt.Errorf("commit %s: %w", short(h), err)
+		}
+		if len(rep.Violations) > 0 {
+			subject, _, _ := strings.Cut(commit.Message, "\n")
+			return &Failure{Commit: h, Subject: subject, Violations: rep.Violations}, nil
+		}
+	}
+	return nil, nil
+}
