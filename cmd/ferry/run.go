@@ -44,11 +44,11 @@ type runOptions struct {
 	repoOptions
 	repoURL string
 	forge   string
-	dryRun bool
-	once   bool
-	shard  int
-	shards int
-	shardS string
+	dryRun  bool
+	once    bool
+	shard   int
+	shards  int
+	shardS  string
 }
 
 func newRunCmd() *cobra.Command {
