@@ -44,6 +44,10 @@ func TestResolve(t *testing.T) {
 		{"v2", base}, // annotated: peeled to the commit
 		{"origin/main", base},
 		{base.String(), base},
+		{"main~1", base},
+		{"HEAD^", base},
+		{"main~0", next},
+		{"v2^0", base},
 	}
 	for _, tt := range tests {
 		got, err := r.Resolve(tt.rev)
@@ -51,7 +55,7 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q) = %s, %v, want %s", tt.rev, got, err, tt.want)
 		}
 	}
-	for _, rev := range []string{"nope", "refs/heads/nope", "0123456789012345678901234567890123456789", ""} {
+	for _, rev := range []string{"nope", "refs/heads/nope", "0123456789012345678901234567890123456789", "", "main~2", "main^2", "main~x"} {
 		if _, err := r.Resolve(rev); !errors.Is(err, ErrUnknownRevision) {
 			t.Errorf("Resolve(%q) error = %v, want ErrUnknownRevision", rev, err)
 		}

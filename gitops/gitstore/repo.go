@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -95,6 +96,9 @@ func Clone(ctx context.Context, url string, o CloneOptions) (*Repo, error) {
 // remote-tracking branch ("origin/main") or a full 40-digit commit hash, tried
 // in that order. An unknown rev returns an error wrapping [ErrUnknownRevision].
 func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+	if i := strings.IndexAny(rev, "~^"); i > 0 {
+		return r.ancestor(rev, i)
+	}
 	if len(rev) == 40 {
 		if _, err := hex.DecodeString(rev); err == nil {
 			h := plumbing.NewHash(rev)
@@ -128,6 +132,44 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 		return r.peel(rev, ref.Hash())
 	}
 	return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, ErrUnknownRevision)
+}
+
+// ancestor resolves rev[:i] followed by git's ~N and ^ suffixes: main~2,
+// HEAD^, v1.0^^ (first parents only).
+func (r *Repo) ancestor(rev string, i int) (plumbing.Hash, error) {
+	h, err := r.Resolve(rev[:i])
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	for rest := rev[i:]; rest != ""; {
+		n := 1
+		op := rest[0]
+		rest = rest[1:]
+		j := 0
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		if j > 0 {
+			if n, err = strconv.Atoi(rest[:j]); err != nil || (op == '^' && n > 1) {
+				return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w: only first parents (^ or ^1, ~N)", rev, ErrUnknownRevision)
+			}
+			rest = rest[j:]
+		}
+		if op != '~' && op != '^' {
+			return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, ErrUnknownRevision)
+		}
+		for range n {
+			c, err := object.GetCommit(r.s, h)
+			if err != nil {
+				return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, err)
+			}
+			if c.NumParents() == 0 {
+				return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w: %s has no parent", rev, ErrUnknownRevision, h.String()[:7])
+			}
+			h = c.ParentHashes[0]
+		}
+	}
+	return h, nil
 }
 
 // peel follows annotated tags down to a commit.
