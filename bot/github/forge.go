@@ -1,0 +1,450 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	gh "github.com/google/go-github/v62/github"
+	"github.com/shurcooL/githubv4"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/planner"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+)
+
+// Options configure a Forge. The zero value of each optional field means
+// its default.
+type Options struct {
+	// Owner and Repo name the repository. Required.
+	Owner, Repo string
+	// Token authenticates the API calls and git pushes. Required.
+	Token string
+	// APIURL is the REST base URL; https://api.github.com/ by default. A
+	// trailing slash is added when missing.
+	APIURL string
+	// GraphQLURL is the GraphQL endpoint; derived from APIURL by default
+	// (https://api.github.com/graphql, or <host>/api/graphql for GitHub
+	// Enterprise Server).
+	GraphQLURL string
+	// GitURL is the repository's smart-HTTP URL for pushes and fetches;
+	// https://github.com/<owner>/<repo>.git by default.
+	GitURL string
+	// Base is the base branch; "main" by default.
+	Base string
+	// Method is the merge method when a Proposal names none: squash (the
+	// default), merge or rebase.
+	Method string
+	// Timeout bounds each network step; one minute by default.
+	Timeout time.Duration
+	// HTTPClient is the client under the retrying transport;
+	// http.DefaultClient by default.
+	HTTPClient *http.Client
+	// Sleep waits between retries (tests make it virtual); a timer that
+	// ctx cancels by default. ctx is checked after it returns.
+	Sleep func(time.Duration)
+}
+
+// Forge is ferry's forge on one GitHub repository.
+type Forge struct {
+	repo *gitstore.Repo
+	o    Options
+	rest *gh.Client
+	gql  *githubv4.Client
+	auth transport.AuthMethod
+
+	mu     sync.Mutex
+	method map[string]string // merge method by branch, from Propose
+}
+
+var _ bot.Forge = (*Forge)(nil)
+
+// New returns the Forge of the repository o names; repo is the local clone
+// ferry commits in, whose base branch the Forge fetches after each merge.
+func New(repo *gitstore.Repo, o Options) (*Forge, error) {
+	if repo == nil {
+		return nil, errors.New("github: no local repo")
+	}
+	if o.Owner == "" || o.Repo == "" {
+		return nil, errors.New("github: owner and repo are required")
+	}
+	if o.Token == "" {
+		return nil, errors.New("github: no token")
+	}
+	if o.APIURL == "" {
+		o.APIURL = "https://api.github.com/"
+	}
+	if !strings.HasSuffix(o.APIURL, "/") {
+		o.APIURL += "/"
+	}
+	api, err := url.Parse(o.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("github: API URL: %w", err)
+	}
+	if o.GraphQLURL == "" {
+		o.GraphQLURL = graphQLURL(api)
+	}
+	if o.GitURL == "" {
+		o.GitURL = fmt.Sprintf("https://github.com/%s/%s.git", o.Owner, o.Repo)
+	}
+	if o.Base == "" {
+		o.Base = "main"
+	}
+	switch o.Method {
+	case "":
+		o.Method = "squash"
+	case "squash", "merge", "rebase":
+	default:
+		return nil, fmt.Errorf("github: merge method %q", o.Method)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = time.Minute
+	}
+	hc := HTTPClient(o.Token, o.HTTPClient, o.Sleep)
+	rest := gh.NewClient(hc)
+	rest.BaseURL, rest.UploadURL = api, api
+	return &Forge{
+		repo:   repo,
+		o:      o,
+		rest:   rest,
+		gql:    githubv4.NewEnterpriseClient(o.GraphQLURL, hc),
+		auth:   &githttp.BasicAuth{Username: "x-access-token", Password: o.Token},
+		method: map[string]string{},
+	}, nil
+}
+
+// graphQLURL derives the GraphQL endpoint from the REST one: GitHub's
+// api.github.com/graphql, or GitHub Enterprise Server's /api/graphql for
+// its /api/v3/.
+func graphQLURL(api *url.URL) string {
+	u := *api
+	if p, ok := strings.CutSuffix(u.Path, "/v3/"); ok {
+		u.Path = p + "/graphql"
+	} else {
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/graphql"
+	}
+	return u.String()
+}
+
+// HTTPClient returns a client that sends token as a bearer token and
+// retries rate limits and server errors (see the package documentation),
+// over base (http.DefaultClient when nil). sleep waits between retries;
+// nil for real time.
+func HTTPClient(token string, base *http.Client, sleep func(time.Duration)) *http.Client {
+	if base == nil {
+		base = http.DefaultClient
+	}
+	rt := base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t := &retrier{base: rt, token: token, sleep: sleepCtx, now: time.Now}
+	if sleep != nil {
+		t.sleep = func(ctx context.Context, d time.Duration) error {
+			sleep(d)
+			return ctx.Err()
+		}
+	}
+	c := *base
+	c.Transport = t
+	return &c
+}
+
+// Client is the REST client the Forge uses, with its retrying transport:
+// for a Statuses health provider.
+func (f *Forge) Client() *gh.Client { return f.rest }
+
+// step bounds one network step.
+func (f *Forge) step(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, f.o.Timeout)
+}
+
+// errorf wraps an error with what was done, without the token.
+func (f *Forge) errorf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return redact(fmt.Errorf(format+": %w", append(args, err)...), f.o.Token)
+}
+
+// Publish pushes commit to branch with a lease on old.
+func (f *Forge) Publish(ctx context.Context, branch string, old, commit plumbing.Hash) error {
+	ctx, cancel := f.step(ctx)
+	defer cancel()
+	err := f.repo.Push(ctx, f.o.GitURL, f.auth, branch, old, commit)
+	return f.errorf(err, "github: publish %s", branch)
+}
+
+// PullRequests lists ferry's pull requests into the base branch: every
+// open one, and the most recent closed one of each branch, closed ones
+// first.
+func (f *Forge) PullRequests(ctx context.Context) ([]bot.PullRequest, error) {
+	all, err := f.list(ctx, &gh.PullRequestListOptions{State: "all", Base: f.o.Base})
+	if err != nil {
+		return nil, err
+	}
+	var open, closed []bot.PullRequest
+	seen := map[string]bool{}
+	for _, p := range all { // newest first
+		b := p.GetHead().GetRef()
+		if !strings.HasPrefix(b, "ferry/") {
+			continue
+		}
+		pr := convert(p)
+		if pr.State == planner.PROpen {
+			open = append(open, pr)
+			continue
+		}
+		if !seen[b] {
+			seen[b] = true
+			closed = append(closed, pr)
+		}
+	}
+	byNumber := func(a, b bot.PullRequest) int { return a.Number - b.Number }
+	slices.SortFunc(open, byNumber)
+	slices.SortFunc(closed, byNumber)
+	// The bot keys pull requests by branch: the open one must come last.
+	return append(closed, open...), nil
+}
+
+// list lists the base's pull requests, every page.
+func (f *Forge) list(ctx context.Context, opt *gh.PullRequestListOptions) ([]*gh.PullRequest, error) {
+	opt.PerPage = 100
+	var out []*gh.PullRequest
+	for {
+		sctx, cancel := f.step(ctx)
+		ps, resp, err := f.rest.PullRequests.List(sctx, f.o.Owner, f.o.Repo, opt)
+		cancel()
+		if err != nil {
+			return nil, f.errorf(err, "github: list pull requests")
+		}
+		out = append(out, ps...)
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+func convert(p *gh.PullRequest) bot.PullRequest {
+	pr := bot.PullRequest{
+		Number: p.GetNumber(),
+		Branch: p.GetHead().GetRef(),
+		Head:   plumbing.NewHash(p.GetHead().GetSHA()),
+		State:  planner.PROpen,
+	}
+	switch {
+	case p.GetMerged() || p.MergedAt != nil:
+		pr.State = planner.PRMerged
+	case p.GetState() == "closed":
+		pr.State = planner.PRClosed
+	}
+	for _, l := range p.Labels {
+		pr.Labels = append(pr.Labels, l.GetName())
+	}
+	return pr
+}
+
+// Propose opens the pull request of p.Branch, or updates the open one's
+// title, body and labels.
+func (f *Forge) Propose(ctx context.Context, p bot.Proposal) (*bot.PullRequest, error) {
+	base := p.Base
+	if base == "" {
+		base = f.o.Base
+	}
+	if p.Method != "" {
+		f.mu.Lock()
+		f.method[p.Branch] = p.Method
+		f.mu.Unlock()
+	}
+	cur, err := f.open(ctx, p.Branch, base)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		sctx, cancel := f.step(ctx)
+		cur, _, err = f.rest.PullRequests.Create(sctx, f.o.Owner, f.o.Repo, &gh.NewPullRequest{
+			Title: gh.String(p.Title), Body: gh.String(p.Body), Head: gh.String(p.Branch), Base: gh.String(base),
+		})
+		cancel()
+		if alreadyExists(err) { // another run opened it first
+			cur, err = f.open(ctx, p.Branch, base)
+			if err == nil && cur == nil {
+				err = fmt.Errorf("github: the pull request of %s exists but is not listed", p.Branch)
+			}
+		}
+		if err != nil {
+			return nil, f.errorf(err, "github: open pull request for %s", p.Branch)
+		}
+	}
+	if cur.GetTitle() != p.Title || cur.GetBody() != p.Body {
+		sctx, cancel := f.step(ctx)
+		cur, _, err = f.rest.PullRequests.Edit(sctx, f.o.Owner, f.o.Repo, cur.GetNumber(), &gh.PullRequest{
+			Title: gh.String(p.Title), Body: gh.String(p.Body),
+		})
+		cancel()
+		if err != nil {
+			return nil, f.errorf(err, "github: update pull request #%d", cur.GetNumber())
+		}
+	}
+	pr := convert(cur)
+	var missing []string
+	for _, l := range p.Labels {
+		if !slices.Contains(pr.Labels, l) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) > 0 {
+		sctx, cancel := f.step(ctx)
+		labels, _, err := f.rest.Issues.AddLabelsToIssue(sctx, f.o.Owner, f.o.Repo, pr.Number, missing)
+		cancel()
+		if err != nil {
+			return nil, f.errorf(err, "github: label pull request #%d", pr.Number)
+		}
+		pr.Labels = pr.Labels[:0]
+		for _, l := range labels {
+			pr.Labels = append(pr.Labels, l.GetName())
+		}
+	}
+	return &pr, nil
+}
+
+// open returns the open pull request from branch into base, or nil.
+func (f *Forge) open(ctx context.Context, branch, base string) (*gh.PullRequest, error) {
+	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "open", Head: f.o.Owner + ":" + branch, Base: base})
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// alreadyExists reports whether err is GitHub's 422 for a second pull
+// request of the same head and base.
+func alreadyExists(err error) bool {
+	var er *gh.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, e := range er.Errors {
+		if strings.Contains(e.Message, "already exists") {
+			return true
+		}
+	}
+	return strings.Contains(er.Message, "already exists")
+}
+
+// HeadMovedError is returned by Merge when the pull request's head is not
+// the commit ferry pushed: someone else pushed on the branch. It wraps
+// gitstore.ErrRefMoved, so the bot skips the stage; the next pass sees
+// the foreign commit and waits.
+type HeadMovedError struct {
+	Number     int
+	Head, Want plumbing.Hash
+}
+
+func (e *HeadMovedError) Error() string {
+	return fmt.Sprintf("pull request #%d is at %s, not at %s that ferry pushed", e.Number, e.Head, e.Want)
+}
+
+func (e *HeadMovedError) Unwrap() error { return gitstore.ErrRefMoved }
+
+// Merge enables auto-merge of pr for exactly head, or merges it at once
+// when GitHub says it can be merged now; the squash or merge commit gets
+// msg. After a merge it fetches the base branch into the local repo.
+func (f *Forge) Merge(ctx context.Context, pr *bot.PullRequest, head plumbing.Hash, msg bot.Message) (bool, error) {
+	sctx, cancel := f.step(ctx)
+	cur, _, err := f.rest.PullRequests.Get(sctx, f.o.Owner, f.o.Repo, pr.Number)
+	cancel()
+	if err != nil {
+		return false, f.errorf(err, "github: get pull request #%d", pr.Number)
+	}
+	if at := plumbing.NewHash(cur.GetHead().GetSHA()); at != head {
+		return false, &HeadMovedError{Number: pr.Number, Head: at, Want: head}
+	}
+	switch {
+	case cur.GetMerged():
+		return true, f.fetchBase(ctx)
+	case cur.GetState() != "open":
+		return false, fmt.Errorf("github: pull request #%d is closed", pr.Number)
+	}
+	method := f.methodOf(pr.Branch)
+	err = f.enableAutoMerge(ctx, cur.GetNodeID(), method, head, msg)
+	switch {
+	case err == nil:
+		return false, nil
+	case strings.Contains(err.Error(), "clean status"):
+		// Mergeable now: GitHub refuses auto-merge, merge directly.
+	case strings.Contains(err.Error(), "Head branch was modified"):
+		return false, &HeadMovedError{Number: pr.Number, Want: head}
+	default:
+		return false, f.errorf(err, "github: enable auto-merge of #%d", pr.Number)
+	}
+	sctx, cancel = f.step(ctx)
+	res, _, err := f.rest.PullRequests.Merge(sctx, f.o.Owner, f.o.Repo, pr.Number, msg.Body, &gh.PullRequestOptions{
+		CommitTitle: msg.Subject, SHA: head.String(), MergeMethod: method, DontDefaultIfBlank: true,
+	})
+	cancel()
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		switch er.Response.StatusCode {
+		case http.StatusConflict: // the head moved since the check
+			return false, f.errorf(&HeadMovedError{Number: pr.Number, Want: head}, "github: merge #%d: %s", pr.Number, er.Message)
+		case http.StatusMethodNotAllowed: // not mergeable (yet): the next run retries
+			return false, nil
+		}
+	}
+	if err != nil {
+		return false, f.errorf(err, "github: merge #%d", pr.Number)
+	}
+	if !res.GetMerged() {
+		return false, nil
+	}
+	return true, f.fetchBase(ctx)
+}
+
+func (f *Forge) methodOf(branch string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m, ok := f.method[branch]; ok {
+		return m
+	}
+	return f.o.Method
+}
+
+func (f *Forge) enableAutoMerge(ctx context.Context, nodeID, method string, head plumbing.Hash, msg bot.Message) error {
+	var m struct {
+		EnablePullRequestAutoMerge struct {
+			PullRequest struct {
+				Number githubv4.Int
+			}
+		} `graphql:"enablePullRequestAutoMerge(input: $input)"`
+	}
+	mm := githubv4.PullRequestMergeMethod(strings.ToUpper(method))
+	oid := githubv4.GitObjectID(head.String())
+	in := githubv4.EnablePullRequestAutoMergeInput{
+		PullRequestID:   githubv4.ID(nodeID),
+		MergeMethod:     &mm,
+		ExpectedHeadOid: &oid,
+		CommitHeadline:  githubv4.NewString(githubv4.String(msg.Subject)),
+		CommitBody:      githubv4.NewString(githubv4.String(msg.Body)),
+	}
+	ctx, cancel := f.step(ctx)
+	defer cancel()
+	return f.gql.Mutate(ctx, &m, in, nil)
+}
+
+// fetchBase moves the local repo's base branch to the forge's.
+func (f *Forge) fetchBase(ctx context.Context) error {
+	ctx, cancel := f.step(ctx)
+	defer cancel()
+	return f.errorf(f.repo.Fetch(ctx, f.o.GitURL, f.auth, f.o.Base), "github: fetch %s", f.o.Base)
+}

@@ -1,0 +1,342 @@
+package github_test
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/ferry-dev/ferry/bot"
+	ferrygh "github.com/ferry-dev/ferry/bot/github"
+	fake "github.com/ferry-dev/ferry/fixtures/github"
+	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/planner"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+var epoch = time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC)
+
+// finished reports whether every entry is done or stopped for a reason no
+// time will change.
+func finished(p *planner.Plan) bool {
+	for _, e := range p.Entries {
+		if e.Next != nil {
+			return false
+		}
+		if e.Phase != planner.Done && !strings.HasPrefix(e.Wait, "validation") {
+			return false
+		}
+	}
+	return true
+}
+
+// TestMigrationToTheEnd runs the bot on the fake as a scheduled job would:
+// a fresh clone each run, then every cluster's Argo CD reports the base's
+// head healthy, and half an hour passes.
+func TestMigrationToTheEnd(t *testing.T) {
+	e := setup(t, fake.Options{})
+	clk := &clock{t: epoch}
+	ctx := t.Context()
+	var last *planner.Plan
+	for i := 0; i < 60; i++ {
+		repo := clone(t, e.srv)
+		forge := newForge(t, e.srv, repo, e.sleeps)
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := b.Run(ctx, false)
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		last = rep.Plan
+		if finished(last) {
+			break
+		}
+		reportHealthy(t, e.srv, repo)
+		clk.Add(31 * time.Minute)
+	}
+	var sb strings.Builder
+	last.WriteText(&sb)
+	if !finished(last) {
+		t.Fatalf("migration did not finish:\n%s", sb.String())
+	}
+	t.Logf("final plan:\n%s", sb.String())
+
+	// Every merged pull request landed one commit on main with the
+	// trailers of its branch.
+	landed := map[string]string{} // merge commit -> branch
+	merged := 0
+	for _, p := range e.srv.PRs() {
+		if p.Merged {
+			merged++
+			landed[p.MergeCommitSHA] = p.HeadRef
+		}
+	}
+	if merged == 0 {
+		t.Fatal("no pull request was merged")
+	}
+	for sha, branch := range landed {
+		msg := gitCLI(t, e.srv.BarePath(), "log", "-1", "--format=%B", sha)
+		tr := gitstore.ParseTrailers(msg)
+		parts := strings.Split(branch, "/") // ferry/<migration>/<workload>/<stage>
+		want := map[string]string{gitops.TrailerMigration: parts[1], gitops.TrailerWorkload: parts[2], gitops.TrailerStage: parts[3]}
+		got := map[string]string{}
+		for k := range want {
+			got[k], _ = tr.Get(k)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("trailers of %s (merge of %s) mismatch (-want +got):\n%s", sha[:7], branch, diff)
+		}
+		if ok := gitCLI(t, e.srv.BarePath(), "merge-base", "--is-ancestor", sha, "main"); ok != "" {
+			t.Errorf("%s is not on main: %s", sha, ok)
+		}
+	}
+	first := strings.Fields(gitCLI(t, e.srv.BarePath(), "log", "--first-parent", "--format=%H", "main"))
+	for sha := range landed {
+		if !contains(first, sha) {
+			t.Errorf("merge commit %s is not on main's first-parent history", sha[:7])
+		}
+	}
+
+	// One pull request per branch, opened once.
+	perBranch := map[string]int{}
+	for _, p := range e.srv.PRs() {
+		perBranch[p.HeadRef]++
+		if p.State == "open" {
+			t.Errorf("pull request #%d (%s) is still open", p.Number, p.HeadRef)
+		}
+	}
+	for b, n := range perBranch {
+		if n > 1 {
+			t.Errorf("%d pull requests for %s, want 1", n, b)
+		}
+	}
+	creates := 0
+	for _, r := range e.srv.Requests() {
+		if r == "POST /api/v3/repos/"+e.srv.Owner()+"/"+e.srv.Repo()+"/pulls" {
+			creates++
+		}
+	}
+	if creates != len(perBranch) {
+		t.Errorf("%d POST /pulls for %d branches", creates, len(perBranch))
+	}
+	if u := e.srv.Unknown(); len(u) > 0 {
+		t.Errorf("requests to endpoints the fake does not know: %v", u)
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// reportHealthy posts a success status for every workload on every
+// cluster on the head of main, as each cluster's Argo CD would.
+func reportHealthy(t *testing.T, srv *fake.Server, repo *gitstore.Repo) {
+	t.Helper()
+	head := strings.TrimSpace(gitCLI(t, srv.BarePath(), "rev-parse", "main"))
+	fsys, err := repo.FS(plumbing.NewHash(head))
+	if err != nil {
+		// The clone predates the last merges: read the bare repo's main.
+		fresh := clone(t, srv)
+		if fsys, err = fresh.FS(plumbing.NewHash(head)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range r.Workloads {
+		for _, c := range r.Inventory.Names() {
+			srv.PostStatus(head, "argocd/"+w.Name+"-"+c, "success")
+		}
+	}
+}
+
+func gitCLI(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	if err != nil && args[0] != "merge-base" {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	if err != nil {
+		return fmt.Sprint(err)
+	}
+	return string(out)
+}
+
+// TestForeignCommitIsNeverMerged: someone pushes on a ferry branch after
+// ferry opened its pull request; ferry leaves the pull request alone.
+func TestForeignCommitIsNeverMerged(t *testing.T) {
+	// A required context keeps ferry's first pull request open.
+	e := setup(t, fake.Options{RequiredContexts: []string{"ci"}})
+	clk := &clock{t: epoch}
+	run := func() *bot.Report {
+		t.Helper()
+		repo := clone(t, e.srv)
+		forge := newForge(t, e.srv, repo, e.sleeps)
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := b.Run(t.Context(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	reportHealthy(t, e.srv, e.repo)
+	run()
+	prs := e.srv.PRs()
+	if len(prs) == 0 {
+		t.Fatal("ferry opened no pull request")
+	}
+	p := prs[0]
+	if p.Merged || p.AutoMerge == nil {
+		t.Fatalf("pull request #%d: merged %v, auto-merge %v; want auto-merge waiting on ci", p.Number, p.Merged, p.AutoMerge)
+	}
+	if p.AutoMerge.ExpectedHeadOID != p.HeadSHA {
+		t.Errorf("auto-merge expects %s, want the head %s", p.AutoMerge.ExpectedHeadOID, p.HeadSHA)
+	}
+	// Someone disables auto-merge and pushes their own commit on top.
+	foreign := e.srv.CommitAs(p.HeadRef, map[string]string{"NOTES.md": "mine\n"}, "a human's change\n")
+	disableAutoMerge(t, e.srv, p.NodeID)
+	for i := 0; i < 3; i++ {
+		clk.Add(31 * time.Minute)
+		e.srv.PostStatus(foreign, "ci", "success")
+		rep := run()
+		for _, o := range rep.Outcomes {
+			if o.Branch == p.HeadRef && o.Merged {
+				t.Fatalf("run %d merged %s", i, p.HeadRef)
+			}
+		}
+	}
+	got := e.srv.PR(p.Number)
+	if got.Merged || got.HeadSHA != foreign || got.AutoMerge != nil {
+		t.Errorf("pull request #%d: merged %v, head %s, auto-merge %+v; want open at the foreign %s, no auto-merge",
+			p.Number, got.Merged, got.HeadSHA, got.AutoMerge, foreign)
+	}
+}
+
+// disableAutoMerge disables auto-merge of a pull request as a person
+// would in the UI.
+func disableAutoMerge(t *testing.T, srv *fake.Server, nodeID string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"query":"mutation { disablePullRequestAutoMerge(input: {pullRequestId: \"%s\"}) { clientMutationId } }"}`, nodeID)
+	req, err := httpPost(t.Context(), srv.GraphQLURL(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+func TestMergeRefusesAnotherHead(t *testing.T) {
+	e := setup(t, fake.Options{})
+	ctx := t.Context()
+	base, err := e.repo.Resolve("refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const branch = "ferry/m/w/pin"
+	c := commit(t, e.repo, base, "pin\n")
+	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, c); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := plumbing.NewHash(e.srv.CommitAs(branch, map[string]string{"x": "y"}, "foreign\n"))
+	merged, err := e.forge.Merge(ctx, pr, c, bot.Message{Subject: "s"})
+	var hm *ferrygh.HeadMovedError
+	if merged || !errors.As(err, &hm) || !errors.Is(err, gitstore.ErrRefMoved) {
+		t.Fatalf("Merge = %v, %v; want a *HeadMovedError wrapping ErrRefMoved", merged, err)
+	}
+	if hm.Head != other {
+		t.Errorf("HeadMovedError.Head = %s, want %s", hm.Head, other)
+	}
+	if e.srv.PR(pr.Number).Merged {
+		t.Error("the pull request was merged")
+	}
+}
+
+// commit writes a commit on parent in repo, as ferry.
+func commit(t *testing.T, repo *gitstore.Repo, parent plumbing.Hash, msg string) plumbing.Hash {
+	t.Helper()
+	c, err := repo.Commit(t.Context(), parent, []gitstore.Change{{Path: "ferry-test/" + strings.TrimSpace(msg), Data: []byte(msg)}},
+		gitstore.CommitMeta{Author: bot.DefaultAuthor, Message: msg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestAutoMerge: a pull request waiting on a required check gets
+// auto-merge for exactly ferry's head, with ferry's message, and lands
+// when the check passes.
+func TestAutoMerge(t *testing.T) {
+	e := setup(t, fake.Options{RequiredContexts: []string{"ci"}})
+	ctx := t.Context()
+	base, err := e.repo.Resolve("refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const branch = "ferry/m/w/pin"
+	c := commit(t, e.repo, base, "pin\n")
+	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, c); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bot.Message{Subject: "ferry(m): w: pin", Body: "Ferry-Migration: m\nFerry-Workload: w\nFerry-Stage: pin"}
+	merged, err := e.forge.Merge(ctx, pr, c, msg)
+	if err != nil || merged {
+		t.Fatalf("Merge = %v, %v; want auto-merge enabled, not merged", merged, err)
+	}
+	want := &fake.AutoMerge{Method: "merge", ExpectedHeadOID: c.String(), CommitHeadline: msg.Subject, CommitBody: msg.Body}
+	if diff := cmp.Diff(want, e.srv.PR(pr.Number).AutoMerge, cmpopts.IgnoreFields(fake.AutoMerge{}, "EnabledAt")); diff != "" {
+		t.Errorf("auto-merge mismatch (-want +got):\n%s", diff)
+	}
+	e.srv.PostStatus(c.String(), "ci", "success")
+	got := e.srv.PR(pr.Number)
+	if !got.Merged {
+		t.Fatal("not merged after ci passed")
+	}
+	if m := gitCLI(t, e.srv.BarePath(), "log", "-1", "--format=%B", got.MergeCommitSHA); !strings.Contains(m, msg.Body) {
+		t.Errorf("merge commit message %q lacks the trailers", m)
+	}
+	// The next run finds it merged and moves the local base.
+	merged, err = e.forge.Merge(ctx, pr, c, msg)
+	if err != nil || !merged {
+		t.Fatalf("Merge of the merged pull request = %v, %v; want merged", merged, err)
+	}
+	if at, err := e.repo.Resolve("refs/heads/main"); err != nil || at.String() != got.MergeCommitSHA {
+		t.Errorf("local main = %s, %v; want the merge %s", at, err, got.MergeCommitSHA)
+	}
+	prs, err := e.forge.PullRequests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPRs := []bot.PullRequest{{Number: pr.Number, Branch: branch, Head: c, State: planner.PRMerged}}
+	if diff := cmp.Diff(wantPRs, prs); diff != "" {
+		t.Errorf("PullRequests mismatch (-want +got):\n%s", diff)
+	}
+}
