@@ -27,12 +27,18 @@ func FromEnv(getenv func(string) string, repoURL string) (Options, error) {
 	if err != nil {
 		return o, err
 	}
-	owner, repo, ok := strings.Cut(strings.TrimSuffix(strings.Trim(path, "/"), ".git"), "/")
-	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
+	// The last two path elements name the repository; an http(s) URL with
+	// a longer path (a proxy, a test server) is pushed to as given.
+	parts := strings.Split(strings.TrimSuffix(strings.Trim(path, "/"), ".git"), "/")
+	if len(parts) < 2 || parts[len(parts)-2] == "" || parts[len(parts)-1] == "" || (len(parts) > 2 && !strings.Contains(repoURL, "://")) {
 		return o, fmt.Errorf("github: %q names no owner/repo", repoURL)
 	}
+	owner, repo := parts[len(parts)-2], parts[len(parts)-1]
 	o.Owner, o.Repo = owner, repo
 	o.GitURL = fmt.Sprintf("https://%s/%s/%s.git", host, owner, repo)
+	if len(parts) > 2 || strings.HasPrefix(repoURL, "http://") {
+		o.GitURL = repoURL
+	}
 	if o.APIURL == "" && host != "github.com" {
 		o.APIURL = fmt.Sprintf("https://%s/api/v3/", host) // GitHub Enterprise Server
 	}

@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot"
+	ghforge "github.com/ferry-dev/ferry/bot/github"
+	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 )
 
@@ -86,7 +90,9 @@ func parseShard(s string) (int, int, error) {
 func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	switch {
 	case o.forge == "github":
-		return usageErrorf("--forge github: not wired into the command line yet; use --forge local")
+		if o.repoURL == "" {
+			return usageErrorf("--forge github needs --repo URL")
+		}
 	case o.forge != "local":
 		return usageErrorf("--forge %q: want local or github", o.forge)
 	case o.repoURL != "":
@@ -97,12 +103,17 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	var follow *worktreeFollower
-	if !o.dryRun {
+	if o.forge == "local" && !o.dryRun {
 		if follow, err = followWorktree(o.dir, o.base); err != nil {
 			return err
 		}
 	}
-	b, err := o.newBot(*o, stderr)
+	var b *bot.Bot
+	if o.forge == "github" {
+		b, err = o.githubBot(ctx, stderr)
+	} else {
+		b, err = o.newBot(*o, stderr)
+	}
 	if err != nil {
 		return err
 	}
@@ -218,4 +229,47 @@ func (f *worktreeFollower) catchUp() error {
 		return err
 	}
 	return f.wt.Reset(&git.ResetOptions{Commit: ref.Hash(), Mode: git.HardReset})
+}
+
+// githubBot clones the repo at --repo and returns a bot whose forge is
+// GitHub and whose health gate is the commit statuses the clusters post,
+// when ferry.yaml asks for github-status.
+func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bot, error) {
+	gopts, err := ghforge.FromEnv(os.Getenv, o.repoURL)
+	if err != nil {
+		return nil, usageErrorf("--repo %s: %v", o.repoURL, err)
+	}
+	gopts.Base = o.base
+	auth := &githttp.BasicAuth{Username: "x-access-token", Password: gopts.Token}
+	repo, err := gitstore.Clone(ctx, gopts.GitURL, gitstore.CloneOptions{Auth: auth})
+	if err != nil {
+		return nil, err
+	}
+	forge, err := ghforge.New(repo, gopts)
+	if err != nil {
+		return nil, err
+	}
+	bo := bot.Options{Forge: forge, Base: o.base, DryRun: o.dryRun, Progress: progress, Shard: o.shard, Shards: o.shards}
+	base, err := repo.Resolve(plumbing.NewBranchReferenceName(o.base).String())
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := repo.FS(base)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := gitops.LoadConfig(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Health.Kind == gitops.HealthGitHubStatus {
+		tmpl := cfg.Health.Context
+		bo.Health = &ghforge.Statuses{Client: forge.Client(), Owner: gopts.Owner, Repo: gopts.Repo, Ref: o.base,
+			Context: func(w, c string) string {
+				return strings.NewReplacer("{workload}", w, "{cluster}", c).Replace(tmpl)
+			}}
+	} else if cfg.Health.Kind == gitops.HealthArgoCD {
+		return nil, fmt.Errorf("%s: health kind %s is not available yet; use github-status (Argo CD notifications posting commit statuses) or none", gitops.ConfigFile, cfg.Health.Kind)
+	}
+	return bot.New(repo, bo)
 }
