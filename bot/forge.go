@@ -33,6 +33,17 @@ type PullRequest struct {
 	Head   plumbing.Hash
 	State  planner.PRState
 	Labels []string
+	// AutoMerge is set while the forge will merge the pull request by
+	// itself once its checks pass.
+	AutoMerge bool
+}
+
+// Holder is implemented by forges whose pull requests can merge by
+// themselves later (GitHub's auto-merge). Hold turns that off for pr and
+// says why on it. The bot holds every pull request whose head is not the
+// commit ferry pushed, so a commit ferry did not write is never merged.
+type Holder interface {
+	Hold(ctx context.Context, pr *PullRequest, why string) error
 }
 
 // Proposal is a pull request to open or update.

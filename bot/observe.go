@@ -177,8 +177,16 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 			continue
 		}
 		s.PRs[pr.Branch] = pr
+		foreign := pr.State == planner.PROpen && !b.ours(pr)
+		if h, ok := b.opts.Forge.(Holder); ok && foreign && pr.AutoMerge && !b.opts.DryRun {
+			why := fmt.Sprintf("ferry turned auto-merge off: the head %s is not a commit ferry wrote for %s, and ferry merges only its own commits. "+
+				"To go on, close this pull request and delete the branch; ferry opens it again from the base branch.", short(pr.Head), pr.Branch)
+			if err := h.Hold(ctx, &pr, why); err != nil {
+				return nil, err
+			}
+		}
 		in.PRs = append(in.PRs, planner.PR{Number: pr.Number, Migration: m, Workload: w, Stage: st, State: pr.State,
-			Held: slices.Contains(pr.Labels, HoldLabel), Foreign: pr.State == planner.PROpen && !b.ours(pr)})
+			Held: slices.Contains(pr.Labels, HoldLabel), Foreign: foreign})
 	}
 	if err := b.validate(ctx, s); err != nil {
 		return nil, err

@@ -251,7 +251,41 @@ func convert(p *gh.PullRequest) bot.PullRequest {
 	for _, l := range p.Labels {
 		pr.Labels = append(pr.Labels, l.GetName())
 	}
+	pr.AutoMerge = p.AutoMerge != nil
 	return pr
+}
+
+var _ bot.Holder = (*Forge)(nil)
+
+// Hold turns auto-merge off for pr and comments why.
+func (f *Forge) Hold(ctx context.Context, pr *bot.PullRequest, why string) error {
+	sctx, cancel := f.step(ctx)
+	p, _, err := f.rest.PullRequests.Get(sctx, f.o.Owner, f.o.Repo, pr.Number)
+	cancel()
+	if err != nil {
+		return f.errorf(err, "github: read pull request #%d", pr.Number)
+	}
+	if p.AutoMerge != nil {
+		var m struct {
+			DisablePullRequestAutoMerge struct {
+				PullRequest struct {
+					Number githubv4.Int
+				}
+			} `graphql:"disablePullRequestAutoMerge(input: $input)"`
+		}
+		sctx, cancel := f.step(ctx)
+		err := f.gql.Mutate(sctx, &m, githubv4.DisablePullRequestAutoMergeInput{PullRequestID: githubv4.ID(p.GetNodeID())}, nil)
+		cancel()
+		if err != nil {
+			return f.errorf(err, "github: disable auto-merge of #%d", pr.Number)
+		}
+	}
+	sctx, cancel = f.step(ctx)
+	defer cancel()
+	if _, _, err := f.rest.Issues.CreateComment(sctx, f.o.Owner, f.o.Repo, pr.Number, &gh.IssueComment{Body: gh.String(why)}); err != nil {
+		return f.errorf(err, "github: comment on #%d", pr.Number)
+	}
+	return nil
 }
 
 // Propose opens the pull request of p.Branch, or updates the open one's

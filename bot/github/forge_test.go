@@ -210,9 +210,13 @@ func TestForeignCommitIsNeverMerged(t *testing.T) {
 	if p.AutoMerge.ExpectedHeadOID != p.HeadSHA {
 		t.Errorf("auto-merge expects %s, want the head %s", p.AutoMerge.ExpectedHeadOID, p.HeadSHA)
 	}
-	// Someone disables auto-merge and pushes their own commit on top.
+	// Someone pushes their own commit on top, with auto-merge still on:
+	// the next run turns it off before the checks pass, and says why.
 	foreign := e.srv.CommitAs(p.HeadRef, map[string]string{"NOTES.md": "mine\n"}, "a human's change\n")
-	disableAutoMerge(t, e.srv, p.NodeID)
+	run()
+	if got := e.srv.PR(p.Number); got.AutoMerge != nil || len(got.Comments) == 0 || !strings.Contains(got.Comments[len(got.Comments)-1], "not a commit ferry wrote") {
+		t.Fatalf("after a foreign push: auto-merge %+v, comments %q; want auto-merge off and a comment saying why", got.AutoMerge, got.Comments)
+	}
 	for i := 0; i < 3; i++ {
 		clk.Add(31 * time.Minute)
 		e.srv.PostStatus(foreign, "ci", "success")
@@ -230,21 +234,6 @@ func TestForeignCommitIsNeverMerged(t *testing.T) {
 	}
 }
 
-// disableAutoMerge disables auto-merge of a pull request as a person
-// would in the UI.
-func disableAutoMerge(t *testing.T, srv *fake.Server, nodeID string) {
-	t.Helper()
-	body := fmt.Sprintf(`{"query":"mutation { disablePullRequestAutoMerge(input: {pullRequestId: \"%s\"}) { clientMutationId } }"}`, nodeID)
-	req, err := httpPost(t.Context(), srv.GraphQLURL(), body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := srv.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-}
 
 func TestMergeRefusesAnotherHead(t *testing.T) {
 	e := setup(t, fake.Options{})
