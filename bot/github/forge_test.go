@@ -234,7 +234,6 @@ func TestForeignCommitIsNeverMerged(t *testing.T) {
 	}
 }
 
-
 func TestMergeRefusesAnotherHead(t *testing.T) {
 	e := setup(t, fake.Options{})
 	ctx := t.Context()
