@@ -152,14 +152,3 @@ func orEmpty(s []string) []string {
 	}
 	return s
 }
-
-// loadDir reads the deployment repo in dir. os.Root refuses symlinks that
-// lead out of it.
-func loadDir(dir string) (*gitops.Repo, error) {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, usageErrorf("-C %s: %v", dir, err)
-	}
-	defer root.Close()
-	return gitops.Load(root.FS())
-}
