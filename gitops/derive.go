@@ -1,7 +1,6 @@
 package gitops
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -98,12 +97,20 @@ func (l Leftover) String() string {
 }
 
 // Leftovers finds every source string of the substitution still in data,
-// as a substring (so a value the word rule skipped is found too).
+// as a substring (so a value the word rule skipped is found too). Target
+// values are masked first, so gke-eu-10 derived from gke-eu-1 is not
+// reported as a leftover of gke-eu-1.
 func (s *Substitution) Leftovers(name string, data []byte) []Leftover {
 	var out []Leftover
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for i, line := range strings.Split(string(data), "\n") {
+		masked := line
 		for _, p := range s.pairs {
-			if bytes.Contains(line, []byte(p.old)) {
+			if p.new != "" && strings.Contains(p.new, p.old) {
+				masked = strings.ReplaceAll(masked, p.new, "\x00")
+			}
+		}
+		for _, p := range s.pairs {
+			if strings.Contains(masked, p.old) {
 				out = append(out, Leftover{File: name, Line: i + 1, Value: p.old})
 				break
 			}
@@ -111,7 +118,6 @@ func (s *Substitution) Leftovers(name string, data []byte) []Leftover {
 	}
 	return out
 }
-
 // File is a file of the repo, by slash path.
 type File struct {
 	Path string

@@ -300,7 +300,7 @@ func (r *Repo) removeBackend(e *editor, w *Workload, c string) error {
 			return adapterErr(name, err)
 		}
 		if ws[c] != 0 {
-			return fmt.Errorf("%s: %s still has weight %d; drain it before removing it", name, c, ws[c])
+			return &traffic.WeightError{File: name, Cluster: c, Weight: ws[c]}
 		}
 		return nil // the record goes with the overlay
 	}
@@ -320,6 +320,9 @@ func (r *Repo) removeBackend(e *editor, w *Workload, c string) error {
 		return nil
 	}
 	out, res, err := r.route(w.Name).RemoveBackend(name, data, c)
+	if errors.Is(err, traffic.ErrNotDrained) {
+		return err // a step that may not be taken yet, not bad input
+	}
 	if err != nil {
 		return adapterErr(name, err)
 	}

@@ -32,7 +32,9 @@ func Overlay(base fs.FS, changes []Change) fs.FS {
 			continue
 		}
 		o.files[c.Path] = c.Data
-		for d := path.Dir(c.Path); d != "."; d = path.Dir(d) {
+	}
+	for p := range o.files {
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
 			o.dirs[d] = true
 		}
 		o.dirs["."] = true
@@ -49,7 +51,7 @@ type overlayFS struct {
 
 func (o *overlayFS) gone(name string) bool {
 	for _, d := range o.deleted {
-		if name == d || strings.HasPrefix(name, d+"/") || d == "." {
+		if name == d || strings.HasPrefix(name, d+"/") {
 			if _, ok := o.files[name]; ok || o.dirs[name] {
 				return false
 			}
@@ -86,12 +88,15 @@ func (o *overlayFS) Open(name string) (fs.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &memDir{name: path.Base(name), ents: ents}, nil
+		return &memDir{name: path.Base(name), ents: ents, info: info}, nil
 	}
 	return f, nil
 }
 
 func (o *overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if o.gone(name) && !o.dirs[name] {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
+	}
 	byName := map[string]fs.DirEntry{}
 	var baseErr error
 	if !o.gone(name) || o.dirs[name] {
@@ -161,9 +166,15 @@ type memDir struct {
 	name string
 	ents []fs.DirEntry
 	off  int
+	info fs.FileInfo // the base's, when the directory is in the base
 }
 
-func (d *memDir) Stat() (fs.FileInfo, error) { return memInfo{name: d.name, dir: true}, nil }
+func (d *memDir) Stat() (fs.FileInfo, error) {
+	if d.info != nil {
+		return d.info, nil
+	}
+	return memInfo{name: d.name, dir: true}, nil
+}
 func (d *memDir) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: d.name, Err: fs.ErrInvalid}
 }
