@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/ferry-dev/ferry/gitops"
@@ -82,6 +83,8 @@ type Outcome struct {
 	PR     int
 	// Merged is set when the stage landed on the base branch now.
 	Merged bool
+	// Workloads are all the workloads of a wave's pull request.
+	Workloads []string
 	// Skipped says why nothing was done, e.g. another run moved the branch.
 	Skipped string
 }
@@ -127,16 +130,18 @@ func (b *Bot) Pass(ctx context.Context, rep *Report) (int, *planner.Plan, error)
 		return 0, nil, err
 	}
 	merged := 0
-	for _, e := range s.Plan.Entries {
-		if e.Next == nil {
-			continue
-		}
+	for _, acts := range b.groups(s) {
 		if err := ctx.Err(); err != nil {
 			return merged, s.Plan, err
 		}
-		out, err := b.carry(ctx, s, *e.Next)
+		var out Outcome
+		if len(acts) == 1 {
+			out, err = b.carry(ctx, s, acts[0])
+		} else {
+			out, err = b.carryWave(ctx, s, acts)
+		}
 		if err != nil {
-			return merged, s.Plan, fmt.Errorf("%s: %s: %w", e.Workload, e.Next.Stage, err)
+			return merged, s.Plan, fmt.Errorf("%s: %s: %w", strings.Join(workloadsOf(acts), ", "), acts[0].Stage, err)
 		}
 		b.progress(out)
 		rep.Outcomes = append(rep.Outcomes, out)
@@ -152,6 +157,9 @@ func (b *Bot) progress(o Outcome) {
 		return
 	}
 	a := o.Action
+	if len(o.Workloads) > 0 {
+		a.Workload = strings.Join(o.Workloads, ", ")
+	}
 	switch {
 	case o.Skipped != "":
 		fmt.Fprintf(b.opts.Progress, "%s: %s: skipped: %s\n", a.Workload, a.Stage, o.Skipped)
@@ -200,9 +208,15 @@ func (b *Bot) carry(ctx context.Context, s *Snapshot, a planner.Action) (Outcome
 	if b.opts.DryRun {
 		return out, nil
 	}
+	return b.land(ctx, s, out, edit.Changes, msg, func() string { return b.body(s, a, edit) })
+}
+
+// land commits changes on the base's head with msg, publishes the commit
+// on out.Branch, proposes it and merges exactly that commit.
+func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gitops.Change, msg Message, body func() string) (Outcome, error) {
 	sig := b.opts.Author
 	sig.When = b.now()
-	commit, err := b.repo.Commit(ctx, s.Base, edit.Changes, gitstore.CommitMeta{Author: sig, Message: msg.String()})
+	commit, err := b.repo.Commit(ctx, s.Base, changes, gitstore.CommitMeta{Author: sig, Message: msg.String()})
 	if err != nil {
 		return out, err
 	}
@@ -228,7 +242,7 @@ func (b *Bot) carry(ctx context.Context, s *Snapshot, a planner.Action) (Outcome
 		}
 	}
 	pr, err := b.opts.Forge.Propose(ctx, Proposal{
-		Branch: out.Branch, Base: b.opts.Base, Head: commit, Title: msg.Subject, Body: b.body(s, a, edit),
+		Branch: out.Branch, Base: b.opts.Base, Head: commit, Title: msg.Subject, Body: body(),
 		Labels: s.Repo.Config.PullRequests.Labels, Method: s.Repo.Config.PullRequests.MergeMethod,
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ferry-dev/ferry/gitops/gitstore"
@@ -97,16 +98,34 @@ func (l *Local) landed(ctx context.Context, base, head plumbing.Hash) (bool, err
 	return found, err
 }
 
-// stageOf returns a message's ferry trailers as one key, or "".
+// stageOf returns a message's ferry trailers as one key, or "": the
+// Migration, every workload (a wave has several) and the stage.
 func stageOf(msg string) string {
-	t := gitstore.ParseTrailers(msg)
-	m, ok1 := t.Get(TrailerMigration)
-	w, ok2 := t.Get(TrailerWorkload)
-	s, ok3 := t.Get(TrailerStage)
-	if !ok1 || !ok2 || !ok3 {
+	m, ws, st, ok := trailersOf(msg)
+	if !ok {
 		return ""
 	}
-	return m + "\x00" + w + "\x00" + s
+	return m + "\x00" + strings.Join(ws, ",") + "\x00" + st
+}
+
+// trailersOf reads ferry's trailers: the Migration, the workloads in
+// order, and the stage.
+func trailersOf(msg string) (migration string, workloads []string, stage string, ok bool) {
+	for _, t := range gitstore.ParseTrailers(msg) {
+		switch strings.ToLower(t.Key) {
+		case strings.ToLower(TrailerMigration):
+			if migration == "" {
+				migration = t.Value
+			}
+		case strings.ToLower(TrailerWorkload):
+			workloads = append(workloads, t.Value)
+		case strings.ToLower(TrailerStage):
+			if stage == "" {
+				stage = t.Value
+			}
+		}
+	}
+	return migration, workloads, stage, migration != "" && len(workloads) > 0 && stage != ""
 }
 
 // Propose has nothing to do: the branch is the pull request.
@@ -125,11 +144,14 @@ func (l *Local) Merge(ctx context.Context, pr *PullRequest, head plumbing.Hash, 
 func (l *Local) merge(ctx context.Context, pr *PullRequest, head plumbing.Hash, msg Message, method string) (bool, error) {
 	ref := plumbing.NewBranchReferenceName(pr.Branch)
 	cur, err := l.Repo.Resolve(ref.String())
+	if errors.Is(err, gitstore.ErrUnknownRevision) {
+		return false, fmt.Errorf("%w: branch %s is gone (merged or deleted by another run)", gitstore.ErrRefMoved, pr.Branch)
+	}
 	if err != nil {
 		return false, err
 	}
 	if cur != head {
-		return false, fmt.Errorf("branch %s is at %s, not at %s that ferry pushed", pr.Branch, short(cur), short(head))
+		return false, fmt.Errorf("%w: branch %s is at %s, not at %s that ferry pushed", gitstore.ErrRefMoved, pr.Branch, short(cur), short(head))
 	}
 	hc, err := l.Repo.CommitObject(head)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/fixtures"
@@ -139,5 +141,51 @@ func approve(t *testing.T, repo *gitstore.Repo, forge *bot.Local) {
 		if err != nil && !errors.Is(err, gitstore.ErrRefMoved) { // behind: ferry regenerates it
 			t.Fatalf("approve %s: %v", pr.Branch, err)
 		}
+	}
+}
+
+// With pullRequests.group: wave (the Istio sample repo), the workloads of
+// one wave share each stage's commit, with a Ferry-Workload trailer each.
+func TestWaveSharesOneCommitPerStage(t *testing.T) {
+	fsys, err := fixtures.Repo("application-istio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := newRepo(t, fsys)
+	clk := &clock{t: epoch}
+	forge := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
+	b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		if _, err := b.Run(t.Context(), false); err != nil {
+			t.Fatal(err)
+		}
+		approve(t, repo, forge)
+		clk.t = clk.t.Add(31 * time.Minute)
+	}
+	head, err := repo.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := bot.Events(t.Context(), repo, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCommit := map[string][]string{}
+	for _, e := range events {
+		if e.Stage.Kind == planner.Pin {
+			byCommit[e.Commit] = append(byCommit[e.Commit], e.Workload)
+		}
+	}
+	var got [][]string
+	for _, ws := range byCommit {
+		got = append(got, ws)
+	}
+	want := [][]string{{"notification-worker", "podcast-api"}, {"user-profile"}}
+	slices.SortFunc(got, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pin commits by workload mismatch (-want +got):\n%s", diff)
 	}
 }

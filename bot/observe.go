@@ -52,28 +52,31 @@ type Snapshot struct {
 func Events(ctx context.Context, repo *gitstore.Repo, from plumbing.Hash) ([]planner.Event, error) {
 	var out []planner.Event
 	err := repo.Log(ctx, from, func(c *object.Commit) error {
-		if e, ok := eventOf(c); ok {
-			out = append(out, e)
-		}
+		es := eventsOf(c)
+		slices.Reverse(es) // reversed again below with the whole history
+		out = append(out, es...)
 		return nil
 	})
 	slices.Reverse(out)
 	return out, err
 }
 
-func eventOf(c *object.Commit) (planner.Event, bool) {
-	t := gitstore.ParseTrailers(c.Message)
-	m, ok1 := t.Get(TrailerMigration)
-	w, ok2 := t.Get(TrailerWorkload)
-	s, ok3 := t.Get(TrailerStage)
-	if !ok1 || !ok2 || !ok3 {
-		return planner.Event{}, false
+// eventsOf returns the stage events a commit records: one per
+// Ferry-Workload trailer (a wave's commit has several).
+func eventsOf(c *object.Commit) []planner.Event {
+	m, ws, s, ok := trailersOf(c.Message)
+	if !ok {
+		return nil
 	}
 	st, err := planner.ParseStage(s)
 	if err != nil {
-		return planner.Event{}, false
+		return nil
 	}
-	return planner.Event{Migration: m, Workload: w, Stage: st, Commit: c.Hash.String(), Time: c.Committer.When}, true
+	out := make([]planner.Event, len(ws))
+	for i, w := range ws {
+		out[i] = planner.Event{Migration: m, Workload: w, Stage: st, Commit: c.Hash.String(), Time: c.Committer.When}
+	}
+	return out
 }
 
 // Branch is the branch of a stage: ferry/<migration>/<workload>/<stage>.
@@ -81,7 +84,8 @@ func Branch(a *planner.Action) string {
 	return fmt.Sprintf("ferry/%s/%s/%s", a.Migration, a.Workload, a.Stage)
 }
 
-// parseBranch splits a ferry branch name.
+// parseBranch splits a ferry branch name; a wave's branch has the
+// workload "wave-<n>".
 func parseBranch(b string) (migration, workload string, stage planner.Stage, ok bool) {
 	parts := strings.Split(b, "/")
 	if len(parts) != 4 || parts[0] != "ferry" {
@@ -173,7 +177,18 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	}
 	for _, pr := range prs {
 		m, w, st, ok := parseBranch(pr.Branch)
-		if !ok || !InShard(w, b.opts.Shard, b.opts.Shards) {
+		if !ok {
+			continue
+		}
+		workloads := []string{w}
+		if strings.HasPrefix(w, "wave-") {
+			workloads = nil
+			if c, err := b.repo.CommitObject(pr.Head); err == nil {
+				_, workloads, _, _ = trailersOf(c.Message)
+			}
+		}
+		workloads = slices.DeleteFunc(workloads, func(w string) bool { return !InShard(w, b.opts.Shard, b.opts.Shards) })
+		if len(workloads) == 0 {
 			continue
 		}
 		s.PRs[pr.Branch] = pr
@@ -185,8 +200,10 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 				return nil, err
 			}
 		}
-		in.PRs = append(in.PRs, planner.PR{Number: pr.Number, Migration: m, Workload: w, Stage: st, State: pr.State,
-			Held: slices.Contains(pr.Labels, HoldLabel), Foreign: foreign})
+		for _, w := range workloads {
+			in.PRs = append(in.PRs, planner.PR{Number: pr.Number, Migration: m, Workload: w, Stage: st, State: pr.State,
+				Held: slices.Contains(pr.Labels, HoldLabel), Foreign: foreign})
+		}
 	}
 	if err := b.validate(ctx, s); err != nil {
 		return nil, err
@@ -208,7 +225,11 @@ func (b *Bot) ours(pr PullRequest) bool {
 		return false
 	}
 	m, w, st, _ := parseBranch(pr.Branch)
-	return c.Author.Email == b.opts.Author.Email && stageOf(c.Message) == m+"\x00"+w+"\x00"+st.String()
+	cm, cws, cst, ok := trailersOf(c.Message)
+	if !ok || c.Author.Email != b.opts.Author.Email || cm != m || cst != st.String() {
+		return false
+	}
+	return strings.HasPrefix(w, "wave-") || (len(cws) == 1 && cws[0] == w)
 }
 
 // validate checks each workload a Migration would pin next: every target
