@@ -118,6 +118,7 @@ func (s *Substitution) Leftovers(name string, data []byte) []Leftover {
 	}
 	return out
 }
+
 // File is a file of the repo, by slash path.
 type File struct {
 	Path string
