@@ -128,6 +128,10 @@ func trailersOf(msg string) (migration string, workloads []string, stage string,
 	return migration, workloads, stage, migration != "" && len(workloads) > 0 && stage != ""
 }
 
+// MergesAtOnce reports that a pull request never stays open: maxOpen
+// cannot be reached with auto-merge on.
+func (l *Local) MergesAtOnce() bool { return true }
+
 // Propose has nothing to do: the branch is the pull request.
 func (l *Local) Propose(_ context.Context, p Proposal) (*PullRequest, error) {
 	return &PullRequest{Branch: p.Branch, Head: p.Head, State: planner.PROpen}, nil

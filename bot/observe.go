@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
+	"github.com/ferry-dev/ferry/gitops/traffic"
 	"github.com/ferry-dev/ferry/planner"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -127,6 +128,10 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	in := &s.Input
 	in.Now = b.now()
 	in.MaxOpen = repo.Config.PullRequests.MaxOpen
+	if f, ok := b.opts.Forge.(interface{ MergesAtOnce() bool }); ok && f.MergesAtOnce() &&
+		(repo.Config.PullRequests.AutoMerge == nil || *repo.Config.PullRequests.AutoMerge) {
+		in.MaxOpen = 0 // each pull request is merged as soon as it is made
+	}
 	in.HealthGate = b.opts.Health != nil && repo.Config.Health.Kind != gitops.HealthNone
 
 	for _, w := range repo.Workloads {
@@ -152,9 +157,6 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		}
 		if st.Weights != nil {
 			pw.Weights = map[string]int(st.Weights)
-		}
-		if st.Owned != nil {
-			pw.Problems = append(pw.Problems, st.Owned.Error())
 		}
 		in.Workloads = append(in.Workloads, pw)
 	}
@@ -294,6 +296,12 @@ func notStarted(w *planner.Workload, m planner.Migration) bool {
 
 func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m planner.Migration) ([]string, error) {
 	w, _ := s.Repo.Workload(name)
+	var owned *traffic.OwnedError
+	if err := s.Repo.Owner(s.FS, w); errors.As(err, &owned) {
+		return []string{err.Error()}, nil
+	} else if err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, t := range m.To {
 		problems, err := gitops.ValidatePair(ctx, s.FS, b.renderer, s.Repo, w, m.From, t)

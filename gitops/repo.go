@@ -78,7 +78,13 @@ func Load(fsys fs.FS) (*Repo, error) {
 
 // expand fills the placeholders of a path template.
 func expand(t, workload, cluster string) string {
-	return strings.NewReplacer("{workload}", workload, "{cluster}", cluster).Replace(t)
+	if strings.Contains(t, "{workload}") {
+		t = strings.ReplaceAll(t, "{workload}", workload)
+	}
+	if strings.Contains(t, "{cluster}") {
+		t = strings.ReplaceAll(t, "{cluster}", cluster)
+	}
+	return t
 }
 
 func discover(fsys fs.FS, cfg *Config, inv *Inventory) ([]*Workload, error) {

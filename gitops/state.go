@@ -27,10 +27,6 @@ type State struct {
 	// Weights maps each cluster with a traffic backend to its weight; nil
 	// when the workload has no traffic (a worker).
 	Weights traffic.Weights
-	// Owned, when set, says that a controller such as Flagger or Argo
-	// Rollouts shifts the workload's weights at runtime: ferry must not
-	// (a *traffic.OwnedError).
-	Owned error
 }
 
 // Registration is where a (workload, cluster) pair is registered.
@@ -76,14 +72,19 @@ func (r *Repo) ReadState(fsys fs.FS, w *Workload) (*State, error) {
 		return nil, err
 	}
 	s.Weights = weights
-	if weights != nil {
-		files, err := workloadFiles(fsys, w.Dir)
-		if err != nil {
-			return nil, err
-		}
-		s.Owned = traffic.DetectOwner(files)
-	}
 	return s, nil
+}
+
+// Owner reports a controller, such as Flagger or Argo Rollouts, that
+// shifts workload w's weights at runtime, so ferry must not: a
+// *traffic.OwnedError naming the file, or nil. It reads every YAML file of
+// the workload, so callers ask it only before pinning.
+func (r *Repo) Owner(fsys fs.FS, w *Workload) error {
+	files, err := workloadFiles(fsys, w.Dir)
+	if err != nil {
+		return err
+	}
+	return traffic.DetectOwner(files)
 }
 
 // workloadFiles reads the YAML files under a workload's directory, for
@@ -107,19 +108,21 @@ func workloadFiles(fsys fs.FS, dir string) (map[string][]byte, error) {
 	return files, err
 }
 
-// readFile reads a file of the deployment repo, refusing huge ones.
+// readFile reads a file of the deployment repo, refusing huge ones. It
+// reads without a Stat first: in a git tree, stating a file costs as much
+// as reading it.
 func readFile(fsys fs.FS, name string) ([]byte, error) {
-	info, err := fs.Stat(fsys, name)
+	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
+		if info, serr := fs.Stat(fsys, name); serr == nil && info.IsDir() {
+			return nil, inputErr(name, 0, fmt.Errorf("%w: a directory where a file was expected", ErrMalformed))
+		}
 		return nil, err
 	}
-	if info.IsDir() {
-		return nil, inputErr(name, 0, fmt.Errorf("%w: a directory where a file was expected", ErrMalformed))
+	if len(data) > MaxFileSize {
+		return nil, inputErr(name, 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data)))
 	}
-	if info.Size() > MaxFileSize {
-		return nil, inputErr(name, 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, info.Size()))
-	}
-	return fs.ReadFile(fsys, name)
+	return data, nil
 }
 
 // RegistrationFile is the file registering workload w on cluster (for an

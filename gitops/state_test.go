@@ -60,9 +60,9 @@ func TestReadState(t *testing.T) {
 	}
 }
 
-// A workload whose weights Flagger shifts at runtime is marked as owned,
-// so the planner leaves it alone.
-func TestReadStateFlaggerOwned(t *testing.T) {
+// A workload whose weights Flagger shifts at runtime is owned: the bot
+// does not pin it.
+func TestOwnerFlagger(t *testing.T) {
 	fsys := mapFS(t, "appset-httproute")
 	fsys["apps/playlist-api/base/canary.yaml"] = &fstest.MapFile{Data: []byte(`apiVersion: flagger.app/v1beta1
 kind: Canary
@@ -79,12 +79,13 @@ spec:
 		t.Fatal(err)
 	}
 	w, _ := repo.Workload("playlist-api")
-	st, err := repo.ReadState(fsys, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	err = repo.Owner(fsys, w)
 	var owned *traffic.OwnedError
-	if !errors.As(st.Owned, &owned) || owned.Controller != traffic.Flagger {
-		t.Errorf("ReadState(playlist-api).Owned = %v, want a *traffic.OwnedError for Flagger", st.Owned)
+	if !errors.As(err, &owned) || owned.Controller != traffic.Flagger {
+		t.Errorf("Owner(playlist-api) = %v, want a *traffic.OwnedError for Flagger", err)
+	}
+	other, _ := repo.Workload("search-api")
+	if err := repo.Owner(fsys, other); err != nil {
+		t.Errorf("Owner(search-api) = %v, want nil", err)
 	}
 }

@@ -203,6 +203,18 @@ func (t *treeFS) readBlob(h plumbing.Hash) ([]byte, error) {
 func (t *treeFS) info(n node) (*fileInfo, error) {
 	fi := &fileInfo{name: n.name, mode: fsMode(n.mode), modTime: t.modTime}
 	if n.mode != filemode.Dir {
+		// The on-disk storage reads only the object's header for its size;
+		// EncodedObject would inflate the whole blob.
+		if sz, ok := t.s.(interface {
+			EncodedObjectSize(plumbing.Hash) (int64, error)
+		}); ok {
+			size, err := sz.EncodedObjectSize(n.hash)
+			if err != nil {
+				return nil, fmt.Errorf("read blob %s: %w", n.hash, err)
+			}
+			fi.size = size
+			return fi, nil
+		}
 		obj, err := t.s.EncodedObject(plumbing.BlobObject, n.hash)
 		if err != nil {
 			return nil, fmt.Errorf("read blob %s: %w", n.hash, err)

@@ -1,0 +1,218 @@
+package bot_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+)
+
+// TestTwoRunsAtOnce runs two bots on one repo at the same time, on every
+// scheduled run, as two overlapping cron jobs would: one's compare-and-swap
+// loses and it skips, and the migration ends as a single bot's does.
+func TestTwoRunsAtOnce(t *testing.T) {
+	t.Skip("bug: (1) a run fails with \"ref file is empty\" or \"resolve refs/heads/main: unknown revision\" " +
+		"when the other run moves a ref at the same moment: go-git truncates the loose ref file and rewrites it " +
+		"in place (dotgit.setRefRwfs), and gitstore reads refs (Resolve, Branches, UpdateRef's check) without " +
+		"the file lock; (2) Local.Merge fails instead of wrapping gitstore.ErrRefMoved when the other run moved " +
+		"or deleted the branch (TestLocalMergeBranchMoved); see TestTwoRunsAtOnceConverges")
+	testTwoRuns(t, false, true, false)
+}
+
+// TestTwoRunsAtOnceConverges is TestTwoRunsAtOnce over two gitstore.Open
+// of the repo (two processes), tolerating the runs that fail on the ref
+// race (the schedule retries a failed run) and working around the
+// Local.Merge bug: the migration still ends as a single bot's does,
+// nothing doubled or left over.
+func TestTwoRunsAtOnceConverges(t *testing.T) {
+	testTwoRuns(t, true, false)
+}
+
+// TestTwoRunsAtOnceOneRepo is TestTwoRunsAtOnceConverges with both bots
+// over one *gitstore.Repo, which says it is safe for concurrent use.
+func TestTwoRunsAtOnceOneRepo(t *testing.T) {
+	t.Skip("bug: data race (go test -race) in gitstore.Repo, documented as safe for concurrent use: " +
+		"Repo.Commit -> go-git filesystem.ObjectStorage.SetEncodedObject -> dotgit.(*DotGit).NewObject -> " +
+		"cleanObjectList writes DotGit.objectList while another goroutine's Repo.Branches (IterReferences), " +
+		"Resolve or Commit reads it; nothing in gitstore serialises object writes")
+	testTwoRuns(t, true, true)
+}
+
+// testTwoRuns migrates each crash repo with two bots at once, for each of
+// shared (one *gitstore.Repo, or two opens of its directory).
+func testTwoRuns(t *testing.T, tolerate bool, shared ...bool) {
+	for _, r := range crashRepos {
+		t.Run(r.name, func(t *testing.T) {
+			fsys, err := r.fsys()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := reference(t, fsys)
+			for _, shared := range shared {
+				name := "two-opens"
+				if shared {
+					name = "one-repo"
+				}
+				t.Run(name, func(t *testing.T) {
+					for i := range 2 { // the interleavings differ from one try to the next
+						twoRunsAtOnce(t, fsys, shared, tolerate, want)
+						if t.Failed() {
+							t.Fatalf("try %d failed", i+1)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// twoRunsAtOnce migrates a fresh repo of fsys with two bots running
+// together: over the same *gitstore.Repo when shared, else over two
+// gitstore.Open of the same directory.
+func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared, tolerate bool, want migration) {
+	t.Helper()
+	repo, dir := newRepo(t, fsys)
+	clk := &clock{t: epoch}
+	repos := [2]*gitstore.Repo{repo, repo}
+	if !shared {
+		for i := range repos {
+			var err error
+			if repos[i], err = gitstore.Open(dir); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var bots [2]*bot.Bot
+	var forges [2]*bot.Local
+	for i := range bots {
+		forges[i] = &bot.Local{Repo: repos[i], Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
+		var err error
+		if bots[i], err = bot.New(repos[i], bot.Options{Forge: forges[i], Now: clk.Now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	skipped, raced := 0, 0
+	for run := 1; run <= runs; run++ {
+		var wg sync.WaitGroup
+		var reps [2]*bot.Report
+		var errs [2]error
+		for i := range bots {
+			wg.Go(func() { reps[i], errs[i] = bots[i].Run(t.Context(), false) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			switch {
+			case err == nil:
+			case tolerate && storageRace(err):
+				raced++
+				t.Logf("run %d, bot %d: %v (tolerated)", run, i, err)
+			default:
+				t.Errorf("run %d, bot %d: %v", run, i, err)
+			}
+		}
+		if t.Failed() {
+			return
+		}
+		for _, rep := range reps {
+			if rep == nil {
+				continue
+			}
+			for _, o := range rep.Outcomes {
+				if o.Skipped != "" {
+					skipped++
+				}
+			}
+		}
+		approve(t, repo, forges[0])
+		if done(reps[0]) && done(reps[1]) {
+			// Read the result through a fresh open: what is on disk.
+			final, err := gitstore.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := result(t, final, run)
+			checkMigration(t, final, got, want, false)
+			t.Logf("finished in %d runs, %d skipped actions, %d runs failed on the ref race", run, skipped, raced)
+			return
+		}
+		clk.t = clk.t.Add(31 * time.Minute)
+	}
+	t.Fatalf("the migration did not finish in %d runs", runs)
+}
+
+// done reports whether a run found the migration finished.
+func done(rep *bot.Report) bool { return rep != nil && rep.Plan != nil && finished(rep.Plan) }
+
+// storageRace reports whether err is a reader seeing a ref file that a
+// concurrent UpdateRef has truncated and not yet rewritten: an empty ref
+// file, or main not found (main is never deleted; gitstore has no typed
+// error naming the ref, hence the message).
+func storageRace(err error) bool {
+	return errors.Is(err, dotgit.ErrEmptyRefFile) ||
+		errors.Is(err, gitstore.ErrUnknownRevision) && strings.Contains(err.Error(), "resolve refs/heads/main:")
+}
+
+// TestLocalMergeBranchMoved merges a pull request whose branch another run
+// has moved or deleted since ferry pushed head: the merge must not happen
+// and the error must wrap gitstore.ErrRefMoved, so the bot reports the
+// stage as skipped instead of failing the run.
+func TestLocalMergeBranchMoved(t *testing.T) {
+	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, deleted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("deleted=%v", deleted), func(t *testing.T) {
+			repo, _ := newRepo(t, fsys)
+			clk := &clock{t: epoch}
+			forge := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
+			tip := mainHead(t, repo)
+			sig := bot.DefaultAuthor
+			sig.When = epoch
+			commit := func(data string) plumbing.Hash {
+				h, err := repo.Commit(t.Context(), tip, []gitstore.Change{{Path: "NOTE", Data: []byte(data)}},
+					gitstore.CommitMeta{Author: sig, Message: "ferry(eu-1-to-eu-2): playlist-api: pin\n"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return h
+			}
+			const branch = "ferry/eu-1-to-eu-2/playlist-api/pin"
+			mine, theirs := commit("mine\n"), commit("theirs\n")
+			if err := forge.Publish(t.Context(), branch, plumbing.ZeroHash, mine); err != nil {
+				t.Fatal(err)
+			}
+			pr, err := forge.Propose(t.Context(), bot.Proposal{Branch: branch, Base: "main", Head: mine})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The other run regenerates the stage, or merges and deletes it.
+			ref := plumbing.NewBranchReferenceName(branch)
+			if deleted {
+				err = repo.DeleteRef(ref, mine)
+			} else {
+				err = repo.UpdateRef(ref, mine, theirs)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			merged, err := forge.Merge(t.Context(), pr, mine, bot.Message{Subject: "pin"})
+			if merged || !errors.Is(err, gitstore.ErrRefMoved) {
+				t.Errorf("Merge of a moved branch = %v, %v; want false and an error wrapping gitstore.ErrRefMoved", merged, err)
+			}
+			if got := mainHead(t, repo); got != tip {
+				t.Errorf("main moved to %s, want it left at %s", got, tip)
+			}
+		})
+	}
+}
