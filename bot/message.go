@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/planner"
@@ -88,9 +90,20 @@ func migration(s *Snapshot, name string) *gitops.Migration {
 	return nil
 }
 
+// renderTimeout bounds the builds of one pull request body.
+const renderTimeout = 2 * time.Minute
+
+// Body is the pull request's description of action a made by edit e on
+// the snapshot s: see DESIGN.md section 4. It renders the overlays that e
+// touches, before and after, to show the manifest diff per cluster.
+func (b *Bot) Body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
+	return b.body(s, a, e)
+}
+
 // body is the pull request's description: which stage of how many, a
 // chart of the stages, why it is safe now, what changes, what removal
-// deletes, what comes next, and how to stop.
+// deletes, the rendered manifests per cluster, what comes next, and how
+// to stop.
 func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 	var sb strings.Builder
 	m := migration(s, a.Migration)
@@ -161,17 +174,22 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 			fmt.Fprintf(&sb, "- %s\n", r)
 		}
 	}
-	sb.WriteString("\n### What comes next\n\n")
+	var tail strings.Builder
+	tail.WriteString("\n### What comes next\n\n")
 	if idx >= 0 && idx+1 < len(all) {
-		fmt.Fprintf(&sb, "`%s`, once this is merged", all[idx+1])
+		fmt.Fprintf(&tail, "`%s`, once this is merged", all[idx+1])
 		if m != nil && m.Spec.Soak.Duration > 0 {
-			fmt.Fprintf(&sb, " and has soaked for %s", m.Spec.Soak.Duration)
+			fmt.Fprintf(&tail, " and has soaked for %s", m.Spec.Soak.Duration)
 		}
-		sb.WriteString(" with every target healthy.\n")
+		tail.WriteString(" with every target healthy.\n")
 	} else {
-		sb.WriteString("Nothing: this is the last stage.\n")
+		tail.WriteString("Nothing: this is the last stage.\n")
 	}
-	fmt.Fprintf(&sb, "\n### How to stop it\n\n- pause this workload: add the `%s` label to this pull request\n- pause the migration: set `spec.paused: true` in `%s`\n- roll back: set `spec.abort: true` there; ferry puts all traffic back on the source and removes the targets\n", HoldLabel, migFile(m))
+	fmt.Fprintf(&tail, "\n### How to stop it\n\n- pause this workload: add the `%s` label to this pull request\n- pause the migration: set `spec.paused: true` in `%s`\n- roll back: set `spec.abort: true` there; ferry puts all traffic back on the source and removes the targets\n", HoldLabel, migFile(m))
+	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
+	defer cancel()
+	writeManifestDiffs(&sb, b.manifestDiffs(ctx, s, a, e), maxBody-sb.Len()-tail.Len())
+	sb.WriteString(tail.String())
 	return sb.String()
 }
 

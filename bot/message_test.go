@@ -1,0 +1,187 @@
+package bot_test
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/render"
+	"github.com/ferry-dev/ferry/planner"
+)
+
+// snapshot loads fsys as the bot would observe it.
+func snapshot(t *testing.T, fsys fs.FS) *bot.Snapshot {
+	t.Helper()
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &bot.Snapshot{FS: fsys, Repo: repo, States: map[string]*gitops.State{}}
+	for _, w := range repo.Workloads {
+		st, err := repo.ReadState(fsys, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.States[w.Name] = st
+	}
+	return s
+}
+
+func workload(t *testing.T, s *bot.Snapshot, name string) *gitops.Workload {
+	t.Helper()
+	w, ok := s.Repo.Workload(name)
+	if !ok {
+		t.Fatalf("no workload %s", name)
+	}
+	return w
+}
+
+func TestBody(t *testing.T) {
+	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := render.New()
+	b, err := bot.New(nil, bot.Options{Forge: &bot.Local{}, Renderer: rr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mig, name = "eu-1-to-eu-2", "playlist-api"
+	from, to := "gke-eu-1", []string{"gke-eu-2"}
+	start := snapshot(t, fsys)
+	w := workload(t, start, name)
+
+	deploy, err := start.Repo.DeployEdit(t.Context(), start.FS, rr, w, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tree once deployed and drained: the source at weight 0.
+	drainedFS := gitops.Overlay(start.FS, deploy.Changes)
+	deployed := snapshot(t, drainedFS)
+	weights, err := deployed.Repo.WeightsEdit(deployed.FS, workload(t, deployed, name), map[string]int{"gke-eu-1": 0, "gke-eu-2": 70, "gke-us-1": 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drained := snapshot(t, gitops.Overlay(drainedFS, weights.Changes))
+	cleanup, err := drained.Repo.RemoveEdit(drained.FS, workload(t, drained, name), []string{from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, err := start.Repo.PinEdit(start.FS, w, mig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shift, err := deployed.Repo.WeightsEdit(deployed.FS, workload(t, deployed, name), map[string]int{"gke-eu-1": 35, "gke-eu-2": 35, "gke-us-1": 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A change in the base changes the Deployment on every cluster.
+	deployment := "apps/playlist-api/base/deployment.yaml"
+	data, err := fs.ReadFile(fsys, deployment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "playlist-api:4.12.0") {
+		t.Fatalf("%s has no image playlist-api:4.12.0", deployment)
+	}
+	bump := &gitops.Edit{Changes: []gitops.Change{{Path: deployment, Data: []byte(strings.ReplaceAll(string(data), "playlist-api:4.12.0", "playlist-api:4.13.0"))}}}
+
+	action := func(k planner.Kind, gates ...string) planner.Action {
+		return planner.Action{Migration: mig, Workload: name, Stage: planner.Stage{Kind: k}, From: from, To: to, Gates: gates}
+	}
+	tests := []struct {
+		name string
+		s    *bot.Snapshot
+		a    planner.Action
+		e    *gitops.Edit
+		want []string // substrings the body must hold
+		// details lists the clusters each <details> block must name; an
+		// added block must show "+" lines, a removed one "-" lines.
+		details string
+		sign    string
+	}{
+		{
+			name: "deploy", s: start, a: action(planner.Deploy, "gke-eu-1 healthy at 3f2a1c0"), e: deploy,
+			want:    []string{"```mermaid\nflowchart LR", "- gke-eu-1 healthy at 3f2a1c0", "### Rendered manifests", "- `gke-eu-2`: new overlay `apps/playlist-api/overlays/gke-eu-2`"},
+			details: "gke-eu-2", sign: "+",
+		},
+		{
+			name: "cleanup", s: drained, a: action(planner.Cleanup, "soak 31m of 30m"), e: cleanup,
+			want:    []string{"```mermaid\nflowchart LR", "- soak 31m of 30m", "- `gke-eu-1`: overlay `apps/playlist-api/overlays/gke-eu-1` removed"},
+			details: "gke-eu-1", sign: "-",
+		},
+		{
+			name: "pin", s: start, a: action(planner.Pin), e: pin,
+			want: []string{"```mermaid\nflowchart LR", "- no gate applies to this stage", "`kustomize build` renders the same on every cluster before and after."},
+		},
+		{
+			name: "shift", s: deployed, a: planner.Action{Migration: mig, Workload: name, Stage: planner.Stage{Kind: planner.Shift, Percent: 50}, From: from, To: to}, e: shift,
+			want: []string{"traffic/playlist-api.yaml"},
+		},
+		{
+			name: "base change", s: start, a: action(planner.Shift), e: bump,
+			want: []string{
+				"<details><summary>gke-eu-1: Deployment/playlist/playlist-api (+1 -1)</summary>",
+				"<details><summary>gke-us-1: Deployment/playlist/playlist-api (+1 -1)</summary>",
+				"-        image: eu.gcr.io/music-shared/playlist-api:4.12.0\n+        image: eu.gcr.io/music-shared/playlist-api:4.13.0\n",
+			},
+		},
+	}
+	summary := regexp.MustCompile(`<details><summary>([^:]+): (\S+) \(\+(\d+) -(\d+)\)</summary>`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := b.Body(tt.s, tt.a, tt.e)
+			if len(got) >= 65536 {
+				t.Errorf("Body is %d bytes, over GitHub's limit", len(got))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Body does not say %q:\n%s", w, got)
+				}
+			}
+			blocks := strings.Split(got, "<details>")[1:]
+			if tt.name == "base change" {
+				if len(blocks) != 2 {
+					t.Errorf("Body has %d <details> blocks, want 2:\n%s", len(blocks), got)
+				}
+				return
+			}
+			if tt.details == "" {
+				if len(blocks) > 0 {
+					t.Errorf("Body has %d <details> blocks, want none:\n%s", len(blocks), got)
+				}
+				if strings.Contains(got, "### Rendered manifests") && !strings.Contains(got, "renders the same") {
+					t.Errorf("Body shows rendered manifests for a stage that renders nothing:\n%s", got)
+				}
+				return
+			}
+			if len(blocks) < 3 {
+				t.Fatalf("Body has %d <details> blocks, want one per object of the overlay:\n%s", len(blocks), got)
+			}
+			for _, blk := range blocks {
+				m := summary.FindStringSubmatch("<details>" + blk)
+				if m == nil {
+					t.Errorf("block without a summary:\n%s", blk)
+					continue
+				}
+				if m[1] != tt.details {
+					t.Errorf("block %s names cluster %s, want %s", m[2], m[1], tt.details)
+				}
+				if (tt.sign == "+" && m[4] != "0") || (tt.sign == "-" && m[3] != "0") {
+					t.Errorf("block %s is not all %s: (+%s -%s)", m[2], tt.sign, m[3], m[4])
+				}
+				if !strings.Contains(blk, "```diff\n@@ ") || !strings.Contains(blk, "\n"+tt.sign+"kind: ") || !strings.Contains(blk, "</details>") {
+					t.Errorf("block %s has no %q diff of the object:\n%s", m[2], tt.sign, blk)
+				}
+			}
+			if !strings.Contains(got, tt.details+": Deployment/") {
+				t.Errorf("Body has no block for the Deployment on %s:\n%s", tt.details, got)
+			}
+		})
+	}
+}
