@@ -11,10 +11,12 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/bot/argocd"
 	ghforge "github.com/ferry-dev/ferry/bot/github"
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
@@ -38,10 +40,56 @@ func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error
 		return nil, err
 	}
 	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor}
+	health, err := argoHealth(repo, o.base)
+	if err != nil {
+		return nil, err
+	}
 	return bot.New(repo, bot.Options{
 		Forge: forge, Base: o.base, DryRun: ro.dryRun, Progress: progress,
-		Shard: ro.shard, Shards: ro.shards,
+		Shard: ro.shard, Shards: ro.shards, Health: health,
 	})
+}
+
+// argoHealth returns the Argo CD health provider when ferry.yaml at the
+// base asks for health kind argocd, from ARGOCD_SERVER and
+// ARGOCD_AUTH_TOKEN (the argocd CLI's variables); nil otherwise.
+func argoHealth(repo *gitstore.Repo, base string) (bot.Health, error) {
+	h, err := repo.Resolve(plumbing.NewBranchReferenceName(base).String())
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := repo.FS(h)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := gitops.LoadConfig(fsys)
+	if err != nil || cfg.Health.Kind != gitops.HealthArgoCD {
+		return nil, err
+	}
+	server, token := os.Getenv("ARGOCD_SERVER"), os.Getenv("ARGOCD_AUTH_TOKEN")
+	if server == "" || token == "" {
+		return nil, usageErrorf("%s: health kind argocd needs ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", gitops.ConfigFile)
+	}
+	if !strings.Contains(server, "://") {
+		server = "https://" + server
+	}
+	tmpl := cfg.Health.Context
+	if tmpl == "" {
+		tmpl = "{workload}-{cluster}"
+	}
+	return &argocd.Health{Server: server, Token: token,
+		App: func(w, c string) string { return strings.NewReplacer("{workload}", w, "{cluster}", c).Replace(tmpl) },
+		IsAncestor: func(ancestor, descendant string) (bool, error) {
+			found := false
+			err := repo.Log(context.Background(), plumbing.NewHash(descendant), func(c *object.Commit) error {
+				if c.Hash.String() == ancestor {
+					found = true
+					return gitstore.ErrStop
+				}
+				return nil
+			})
+			return found, err
+		}}, nil
 }
 
 type runOptions struct {
@@ -268,8 +316,8 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 			Context: func(w, c string) string {
 				return strings.NewReplacer("{workload}", w, "{cluster}", c).Replace(tmpl)
 			}}
-	} else if cfg.Health.Kind == gitops.HealthArgoCD {
-		return nil, fmt.Errorf("%s: health kind %s is not available yet; use github-status (Argo CD notifications posting commit statuses) or none", gitops.ConfigFile, cfg.Health.Kind)
+	} else if bo.Health, err = argoHealth(repo, o.base); err != nil {
+		return nil, err
 	}
 	return bot.New(repo, bo)
 }
