@@ -21,11 +21,6 @@ import (
 // scheduled run, as two overlapping cron jobs would: one's compare-and-swap
 // loses and it skips, and the migration ends as a single bot's does.
 func TestTwoRunsAtOnce(t *testing.T) {
-	t.Skip("bug: (1) a run fails with \"ref file is empty\" or \"resolve refs/heads/main: unknown revision\" " +
-		"when the other run moves a ref at the same moment: go-git truncates the loose ref file and rewrites it " +
-		"in place (dotgit.setRefRwfs), and gitstore reads refs (Resolve, Branches, UpdateRef's check) without " +
-		"the file lock; (2) Local.Merge fails instead of wrapping gitstore.ErrRefMoved when the other run moved " +
-		"or deleted the branch (TestLocalMergeBranchMoved); see TestTwoRunsAtOnceConverges")
 	testTwoRuns(t, false, true, false)
 }
 
@@ -41,10 +36,6 @@ func TestTwoRunsAtOnceConverges(t *testing.T) {
 // TestTwoRunsAtOnceOneRepo is TestTwoRunsAtOnceConverges with both bots
 // over one *gitstore.Repo, which says it is safe for concurrent use.
 func TestTwoRunsAtOnceOneRepo(t *testing.T) {
-	t.Skip("bug: data race (go test -race) in gitstore.Repo, documented as safe for concurrent use: " +
-		"Repo.Commit -> go-git filesystem.ObjectStorage.SetEncodedObject -> dotgit.(*DotGit).NewObject -> " +
-		"cleanObjectList writes DotGit.objectList while another goroutine's Repo.Branches (IterReferences), " +
-		"Resolve or Commit reads it; nothing in gitstore serialises object writes")
 	testTwoRuns(t, true, true)
 }
 

@@ -1,9 +1,12 @@
 package gitstore
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 	"strings"
 
 	git "github.com/go-git/go-git/v5"
@@ -19,12 +22,10 @@ import (
 // old: if it does not exist yet). Otherwise it returns an error wrapping
 // [ErrRefMoved] and leaves the ref alone.
 //
-// The swap itself is the storer's CheckAndSetReference, which on disk holds
-// a lock on the ref file while it compares and writes. The "must not exist"
-// case (and the existence check before a swap, which keeps go-git from
-// leaving an empty ref file behind) is a check-then-set: atomic within this
-// process, but another process creating the ref at the same instant can
-// still win the race and be overwritten.
+// On disk it follows git's lock protocol (the <ref>.lock file is created
+// exclusively, then renamed over the ref), so the compare-and-swap holds
+// across processes, git's included, and a reader never sees a half-written
+// ref. In memory it is the storer's CheckAndSetReference.
 func (r *Repo) UpdateRef(name plumbing.ReferenceName, old, new plumbing.Hash) error {
 	if err := name.Validate(); err != nil || !isUpdatable(name) {
 		return fmt.Errorf("update ref %s: invalid ref name", name)
@@ -34,6 +35,17 @@ func (r *Repo) UpdateRef(name plumbing.ReferenceName, old, new plumbing.Hash) er
 	}
 	r.refMu.Lock()
 	defer r.refMu.Unlock()
+	lock, err := r.lockRef(name)
+	if err != nil {
+		return fmt.Errorf("update ref %s: %w", name, err)
+	}
+	if lock != nil {
+		defer func() {
+			if lock != nil {
+				lock.release()
+			}
+		}()
+	}
 
 	cur, err := r.s.Reference(name)
 	switch {
@@ -54,6 +66,14 @@ func (r *Repo) UpdateRef(name plumbing.ReferenceName, old, new plumbing.Hash) er
 		return fmt.Errorf("update ref %s: %w: at %s, expected %s", name, ErrRefMoved, cur.Hash(), old)
 	}
 
+	if lock != nil {
+		l := lock
+		lock = nil
+		if err := l.commit(new); err != nil {
+			return fmt.Errorf("update ref %s: %w", name, err)
+		}
+		return nil
+	}
 	var oldRef *plumbing.Reference
 	if !old.IsZero() {
 		oldRef = plumbing.NewHashReference(name, old)
@@ -161,13 +181,29 @@ func (v *refView) PackRefs() error                                { return v.ref
 // Branches returns the local branches whose names start with prefix, by
 // short name ("ferry/m/w/pin"), with the commit each points at.
 func (r *Repo) Branches(prefix string) (map[string]plumbing.Hash, error) {
+	r.refMu.Lock() // no ref of this process is half-way through its lock
+	defer r.refMu.Unlock()
+	var err error
+	for range 5 {
+		var out map[string]plumbing.Hash
+		if out, err = r.branches(prefix); !errors.Is(err, dotgit.ErrEmptyRefFile) {
+			return out, err
+		}
+		// Another process has just created a <ref>.lock, which go-git
+		// reads as a ref; it is renamed away in a moment.
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil, err
+}
+
+func (r *Repo) branches(prefix string) (map[string]plumbing.Hash, error) {
 	iter, err := r.s.IterReferences()
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]plumbing.Hash{}
 	err = iter.ForEach(func(ref *plumbing.Reference) error {
-		if !ref.Name().IsBranch() || ref.Type() != plumbing.HashReference {
+		if !ref.Name().IsBranch() || ref.Type() != plumbing.HashReference || strings.HasSuffix(string(ref.Name()), ".lock") {
 			return nil
 		}
 		if short := ref.Name().Short(); strings.HasPrefix(short, prefix) {
@@ -183,6 +219,13 @@ func (r *Repo) Branches(prefix string) (map[string]plumbing.Hash, error) {
 func (r *Repo) DeleteRef(name plumbing.ReferenceName, old plumbing.Hash) error {
 	r.refMu.Lock()
 	defer r.refMu.Unlock()
+	lock, err := r.lockRef(name)
+	if err != nil {
+		return fmt.Errorf("delete ref %s: %w", name, err)
+	}
+	if lock != nil {
+		defer lock.release()
+	}
 	cur, err := r.s.Reference(name)
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return nil

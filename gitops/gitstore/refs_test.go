@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -142,6 +143,32 @@ func TestUpdateRefOnDisk(t *testing.T) {
 	}
 	if got, err := r.Resolve("main"); err != nil || got != c2 {
 		t.Errorf("Resolve(main) = %s, %v, want %s", got, err, c2)
+	}
+
+	// Another writer (git itself, or ferry in another process) holds the
+	// ref's lock file: the swap fails instead of overwriting, and branch
+	// listing does not take the lock file for a branch.
+	lock := filepath.Join(dir, "refs", "heads", "main.lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.UpdateRef("refs/heads/main", c2, c1); !errors.Is(err, ErrRefMoved) {
+		t.Errorf("UpdateRef with main.lock held: error = %v, want ErrRefMoved", err)
+	}
+	if err := os.WriteFile(lock, []byte(c1.String()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if bs, err := r.Branches(""); err != nil || len(bs) != 1 || bs["main"] != c2 {
+		t.Errorf("Branches with main.lock present = %v, %v, want only main at %s", bs, err, c2)
+	}
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.UpdateRef("refs/heads/main", c2, c1); err != nil {
+		t.Errorf("UpdateRef after the lock is gone: %v", err)
+	}
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
+		t.Errorf("the lock file stayed behind: %v", err)
 	}
 }
 

@@ -29,7 +29,11 @@ type Repo struct {
 }
 
 func newRepo(r *git.Repository) *Repo {
-	return &Repo{repo: r, s: r.Storer}
+	ls := &lockedStorer{Storer: r.Storer}
+	if wrapped, err := git.Open(ls, nil); err == nil {
+		r = wrapped
+	}
+	return &Repo{repo: r, s: ls}
 }
 
 // Open opens the local repository at path, bare or with a worktree (path may

@@ -1,0 +1,87 @@
+package gitstore
+
+import (
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage"
+)
+
+// lockedStorer makes go-git's storage safe for concurrent use within a
+// process: the on-disk storage keeps unguarded caches (the loose object
+// list that a write clears while a read walks it). Writes take the lock
+// alone, reads share it.
+type lockedStorer struct {
+	storage.Storer
+	mu sync.RWMutex
+}
+
+func (s *lockedStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.Storer.EncodedObject(t, h)
+}
+
+func (s *lockedStorer) HasEncodedObject(h plumbing.Hash) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.Storer.HasEncodedObject(h)
+}
+
+func (s *lockedStorer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if sz, ok := s.Storer.(interface {
+		EncodedObjectSize(plumbing.Hash) (int64, error)
+	}); ok {
+		return sz.EncodedObjectSize(h)
+	}
+	obj, err := s.Storer.EncodedObject(plumbing.AnyObject, h)
+	if err != nil {
+		return 0, err
+	}
+	return obj.Size(), nil
+}
+
+func (s *lockedStorer) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Storer.SetEncodedObject(o)
+}
+
+func (s *lockedStorer) IterEncodedObjects(t plumbing.ObjectType) (storer.EncodedObjectIter, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.Storer.IterEncodedObjects(t)
+}
+
+func (s *lockedStorer) Reference(n plumbing.ReferenceName) (*plumbing.Reference, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.Storer.Reference(n)
+}
+
+func (s *lockedStorer) IterReferences() (storer.ReferenceIter, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.Storer.IterReferences()
+}
+
+func (s *lockedStorer) SetReference(r *plumbing.Reference) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Storer.SetReference(r)
+}
+
+func (s *lockedStorer) CheckAndSetReference(n, old *plumbing.Reference) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Storer.CheckAndSetReference(n, old)
+}
+
+func (s *lockedStorer) RemoveReference(n plumbing.ReferenceName) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Storer.RemoveReference(n)
+}
