@@ -201,6 +201,10 @@ func (b *Bot) Edit(ctx context.Context, s *Snapshot, a planner.Action) (*gitops.
 func (b *Bot) carry(ctx context.Context, s *Snapshot, a planner.Action) (Outcome, error) {
 	out := Outcome{Action: a, Branch: Branch(&a)}
 	edit, err := b.Edit(ctx, s, a)
+	if errors.Is(err, gitops.ErrNoChange) {
+		out.Skipped = "the stage changes nothing in the tree as it is now"
+		return out, nil
+	}
 	if err != nil {
 		return out, err
 	}

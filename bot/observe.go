@@ -48,6 +48,8 @@ type Snapshot struct {
 	Plan   *planner.Plan
 	// PRs are the forge's ferry pull requests, by branch.
 	PRs map[string]PullRequest
+
+	validated map[string]bool // the workloads validated for a pin
 }
 
 // Events reads ferry's stage commits from the first-parent history of
@@ -274,63 +276,45 @@ func (b *Bot) ours(pr PullRequest) bool {
 }
 
 // validate checks each workload a Migration would pin next: every target
-// cluster has what its manifests use, and the derived overlays build. It
-// validates in name order only until the Migration's free in-flight slots
-// are filled; the rest wait their turn, marked as not validated yet.
+// cluster has what its manifests use, nothing shifts its weights at
+// runtime, and the derived overlays build. It asks the planner (without the
+// health gate) which workloads it would pin, validates those, and asks
+// again until no new candidate appears, so a workload that fails frees its
+// slot for the next one, and one the planner would not pin anyway (rolled
+// back, paused) takes none.
 func (b *Bot) validate(ctx context.Context, s *Snapshot) error {
 	in := &s.Input
-	byName := map[string]*planner.Workload{}
-	for i := range in.Workloads {
-		byName[in.Workloads[i].Name] = &in.Workloads[i]
+	at := map[string]int{}
+	for i, w := range in.Workloads {
+		at[w.Name] = i
 	}
+	migs := map[string]planner.Migration{}
 	for _, m := range in.Migrations {
-		if m.Paused || m.Abort {
-			continue
-		}
-		inFlight := 0
-		for _, w := range in.Workloads {
-			if w.PinnedBy == m.Name {
-				inFlight++
+		migs[m.Name] = m
+	}
+	s.validated = map[string]bool{}
+	for {
+		probe := *in
+		probe.HealthGate = false
+		var fresh []planner.Entry
+		for _, e := range planner.Make(probe).Entries {
+			if e.Next != nil && e.Next.Stage.Kind == planner.Pin && !s.validated[e.Workload] {
+				fresh = append(fresh, e)
 			}
 		}
-		free := len(m.Workloads)
-		if m.MaxInFlight > 0 {
-			free = m.MaxInFlight - inFlight
+		if len(fresh) == 0 {
+			return nil
 		}
-		for _, name := range m.Workloads {
-			pw := byName[name]
-			if pw.PinnedBy != "" || !notStarted(pw, m) {
-				continue
-			}
-			if free <= 0 {
-				pw.Problems = append(pw.Problems, "not validated yet: waiting for an in-flight slot")
-				continue
-			}
-			problems, err := b.validatePair(ctx, s, name, m)
+		for _, e := range fresh {
+			problems, err := b.validatePair(ctx, s, e.Workload, migs[e.Migration])
 			if err != nil {
 				return err
 			}
-			pw.Problems = append(pw.Problems, problems...)
-			if len(problems) == 0 {
-				free--
-			}
+			w := &in.Workloads[at[e.Workload]]
+			w.Problems = append(w.Problems, problems...)
+			s.validated[e.Workload] = true
 		}
 	}
-	return nil
-}
-
-// notStarted reports whether the tree shows workload w untouched by m: on
-// the source and on no target.
-func notStarted(w *planner.Workload, m planner.Migration) bool {
-	if _, ok := w.Clusters[m.From]; !ok {
-		return false
-	}
-	for _, t := range m.To {
-		if _, ok := w.Clusters[t]; ok {
-			return false
-		}
-	}
-	return true
 }
 
 func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m planner.Migration) ([]string, error) {
@@ -391,8 +375,8 @@ func (b *Bot) observeHealth(ctx context.Context, s *Snapshot) error {
 					commit = c
 				}
 				clusters = append(clusters, m.To...)
-			} else if len(w.Problems) > 0 || w.PinnedBy != "" {
-				continue
+			} else if len(w.Problems) > 0 || w.PinnedBy != "" || !s.validated[w.Name] {
+				continue // only the workloads about to be pinned
 			}
 			for _, c := range clusters {
 				if _, ok := w.Clusters[c]; !ok {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -77,15 +78,26 @@ func (b *Bot) carryWave(ctx context.Context, s *Snapshot, acts []planner.Action)
 	first := acts[0]
 	out := Outcome{Action: first, Branch: WaveBranch(first.Migration, b.waveOf(s, first), first.Stage), Workloads: workloadsOf(acts)}
 	var changes []gitops.Change
-	edits := make([]*gitops.Edit, len(acts))
-	for i, a := range acts {
+	var edits []*gitops.Edit
+	var made []planner.Action
+	for _, a := range acts {
 		e, err := b.Edit(ctx, s, a)
+		if errors.Is(err, gitops.ErrNoChange) {
+			continue // nothing to do for this one in the tree as it is now
+		}
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", a.Workload, err)
 		}
-		edits[i] = e
+		edits = append(edits, e)
+		made = append(made, a)
 		changes = append(changes, e.Changes...)
 	}
+	if len(made) == 0 {
+		out.Skipped = "the stage changes nothing in the tree as it is now"
+		return out, nil
+	}
+	acts = made
+	out.Workloads = workloadsOf(acts)
 	msg := b.waveMessage(s, acts, edits)
 	if b.opts.DryRun {
 		return out, nil

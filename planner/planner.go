@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -419,7 +420,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 			pl.gateForward(e, v, Stage{Kind: Cleanup}, nil)
 			return e
 		}
-		pl.gateForward(e, v, Stage{Kind: Shift, Percent: nextStep(m.Steps, v.share)}, nil)
+		pl.gateForward(e, v, Stage{Kind: Shift, Percent: nextStep(v.w, m, v.share)}, nil)
 	case !v.srcPresent && v.tgtAll:
 		e.Phase = CleanedUp
 		pl.gateForward(e, v, Stage{Kind: Unpin}, []string{m.From + " removed"})
@@ -436,9 +437,13 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 	return e
 }
 
-func nextStep(steps []int, share int) int {
-	for _, s := range steps {
-		if s > share && s <= 100 {
+// nextStep is the first step above share whose weights differ from the
+// current ones. A small pool rounds: with a pool of 32, shift-10 gives the
+// targets 3, which reads back as 9%; that step is made, so the next is the
+// one after it.
+func nextStep(w *Workload, m *Migration, share int) int {
+	for _, s := range m.Steps {
+		if s > share && s <= 100 && !maps.Equal(ShiftWeights(w, m, s), w.Weights) {
 			return s
 		}
 	}
@@ -499,6 +504,15 @@ func inconsistent(v *view, sourceOnly bool) string {
 			return c + " has a traffic backend but no overlay or registration"
 		case v.traffic && !backend && p.Overlay:
 			return c + " has an overlay and registration but no traffic backend"
+		}
+	}
+	if v.traffic && !sourceOnly {
+		total := 0
+		for _, wt := range w.Weights {
+			total += max(wt, 0)
+		}
+		if total == 0 {
+			return "no cluster has a weight above 0: the workload serves no traffic"
 		}
 	}
 	return ""
@@ -602,6 +616,10 @@ func (pl *planning) gatePin(e *entry, v *view) {
 		e.Wait = "paused"
 		return
 	}
+	if _, wait := pl.prGate(v, Stage{Kind: Pin}); wait != "" {
+		e.Wait = wait // a person's word on the pull request comes first
+		return
+	}
 	if len(w.Problems) > 0 {
 		e.Wait = "validation: " + w.Problems[0]
 		if n := len(w.Problems) - 1; n > 0 {
@@ -676,10 +694,34 @@ func (pl *planning) gateForward(e *entry, v *view, st Stage, gates []string) {
 // action the entry's candidate.
 func (pl *planning) propose(e *entry, v *view, st Stage, gates []string) {
 	m := v.m
+	open, wait := pl.prGate(v, st)
+	if wait != "" {
+		e.Wait = wait
+		return
+	}
+	a := &Action{Migration: m.Name, Workload: v.w.Name, Stage: st, From: m.From, To: slices.Clone(m.To), Gates: gates}
+	if open != nil {
+		a.PR = open.Number
+	}
+	if v.traffic {
+		switch st.Kind {
+		case Shift:
+			a.Weights = ShiftWeights(v.w, m, st.Percent)
+		case Rollback:
+			a.Weights = ShiftWeights(v.w, m, 0)
+		}
+	}
+	e.candidate = a
+}
+
+// prGate finds the pull request of a stage: the open one the action
+// updates, or why the stage waits on its pull request (held, a foreign
+// commit, closed without merging).
+func (pl *planning) prGate(v *view, st Stage) (*PR, string) {
 	var open, closed, merged *PR
 	for i := range pl.prs {
 		pr := &pl.prs[i]
-		if pr.Migration != m.Name || pr.Workload != v.w.Name || pr.Stage != st {
+		if pr.Migration != v.m.Name || pr.Workload != v.w.Name || pr.Stage != st {
 			continue
 		}
 		switch pr.State {
@@ -693,29 +735,17 @@ func (pl *planning) propose(e *entry, v *view, st Stage, gates []string) {
 			merged = pr
 		}
 	}
-	a := &Action{Migration: m.Name, Workload: v.w.Name, Stage: st, From: m.From, To: slices.Clone(m.To), Gates: gates}
 	switch {
 	case open != nil && open.Held:
-		e.Wait = "held: ferry/hold on PR #" + strconv.Itoa(open.Number)
-		return
+		return nil, "held: ferry/hold on PR #" + strconv.Itoa(open.Number)
 	case open != nil && open.Foreign:
-		e.Wait = "PR #" + strconv.Itoa(open.Number) + " has a commit ferry did not write"
-		return
+		return nil, "PR #" + strconv.Itoa(open.Number) + " has a commit ferry did not write"
 	case open != nil:
-		a.PR = open.Number
+		return open, ""
 	case closed != nil && (merged == nil || merged.Number < closed.Number):
-		e.Wait = "PR #" + strconv.Itoa(closed.Number) + " closed unmerged"
-		return
+		return nil, "PR #" + strconv.Itoa(closed.Number) + " closed unmerged"
 	}
-	if v.traffic {
-		switch st.Kind {
-		case Shift:
-			a.Weights = ShiftWeights(v.w, m, st.Percent)
-		case Rollback:
-			a.Weights = ShiftWeights(v.w, m, 0)
-		}
-	}
-	e.candidate = a
+	return nil, ""
 }
 
 // allocate hands out maxInFlight and maxOpen slots to the candidates and
