@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -19,6 +20,9 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
+	if msg := e.Err.Error(); e.Line == 0 && strings.HasPrefix(msg, e.File+":") {
+		return msg // the cause names the file (and line) already
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
 	}

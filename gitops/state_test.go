@@ -3,6 +3,7 @@ package gitops_test
 import (
 	"errors"
 	"io/fs"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -87,5 +88,23 @@ spec:
 	other, _ := repo.Workload("search-api")
 	if err := repo.Owner(fsys, other); err != nil {
 		t.Errorf("Owner(search-api) = %v, want nil", err)
+	}
+}
+
+// A weight written as a Flux variable, in a route no Kustomization is
+// known to apply, is refused as bad input naming the file and line once.
+func TestReadStateFluxVariableRefused(t *testing.T) {
+	fsys := mapFS(t, "appset-httproute")
+	route := "traffic/playlist-api.yaml"
+	fsys[route].Data = []byte(strings.Replace(string(fsys[route].Data), "weight: 70", "weight: ${EU1_WEIGHT}", 1))
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("playlist-api")
+	_, err = repo.ReadState(fsys, w)
+	var ie *gitops.InputError
+	if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), route+":27: ") || strings.Count(err.Error(), route) != 1 {
+		t.Errorf("ReadState with a ${VAR} weight: error %v, want an *InputError that names %s:27 once", err, route)
 	}
 }
