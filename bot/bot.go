@@ -129,6 +129,9 @@ func (b *Bot) Pass(ctx context.Context, rep *Report) (int, *planner.Plan, error)
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := b.explainWaits(ctx, s); err != nil {
+		return 0, s.Plan, err
+	}
 	merged := 0
 	for _, acts := range b.groups(s) {
 		if err := ctx.Err(); err != nil {
@@ -297,5 +300,51 @@ func (b *Bot) advance(s *Snapshot) error {
 		return err
 	}
 	s.Base, s.FS = base, fsys
+	return nil
+}
+
+// pauseMarker ends every comment in which ferry explains a pause, so it
+// says so once.
+const pauseMarker = "<!-- ferry: paused -->"
+
+// explainWaits comments on each pull request that pauses its workload (it
+// was closed unmerged, or its head is a commit ferry did not write), once,
+// saying how to resume.
+func (b *Bot) explainWaits(ctx context.Context, s *Snapshot) error {
+	c, ok := b.opts.Forge.(Commenter)
+	if !ok || b.opts.DryRun {
+		return nil
+	}
+	for _, e := range s.Plan.Entries {
+		var n int
+		var why string
+		switch {
+		case strings.HasSuffix(e.Wait, " closed unmerged"):
+			fmt.Sscanf(e.Wait, "PR #%d", &n)
+			why = fmt.Sprintf("ferry paused `%s` in migration `%s`: this pull request was closed without merging, and ferry never opens it again by itself.\n\n"+
+				"To resume, reopen this pull request: ferry regenerates it from the base branch on its next run. "+
+				"To stop the migration instead, set `spec.paused: true` (or `spec.abort: true` to roll back) in the Migration.", e.Workload, e.Migration)
+		case strings.HasSuffix(e.Wait, " has a commit ferry did not write"):
+			fmt.Sscanf(e.Wait, "PR #%d", &n)
+			why = fmt.Sprintf("ferry paused `%s` in migration `%s`: the head of this pull request is a commit ferry did not write, and ferry merges only its own commits.\n\n"+
+				"To resume, close this pull request and delete its branch: ferry opens a new one from the base branch. "+
+				"To keep the change, make it in a pull request of its own after the migration.", e.Workload, e.Migration)
+		default:
+			continue
+		}
+		if n == 0 {
+			continue
+		}
+		comments, err := c.Comments(ctx, n)
+		if err != nil {
+			return err
+		}
+		if len(comments) > 0 && strings.Contains(comments[len(comments)-1], pauseMarker) {
+			continue // said already, and nobody spoke since
+		}
+		if err := c.Comment(ctx, n, why+"\n\n"+pauseMarker); err != nil {
+			return err
+		}
+	}
 	return nil
 }

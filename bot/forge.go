@@ -72,3 +72,13 @@ func (m Message) String() string {
 	}
 	return m.Subject + "\n\n" + m.Body + "\n"
 }
+
+// Commenter is implemented by forges whose pull requests carry comments.
+// The bot uses it to say on a pull request why its workload waits and how
+// to resume, once.
+type Commenter interface {
+	// Comments returns the bodies of a pull request's comments, oldest
+	// first.
+	Comments(ctx context.Context, pr int) ([]string, error)
+	Comment(ctx context.Context, pr int, body string) error
+}

@@ -206,7 +206,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		if h, ok := b.opts.Forge.(Holder); ok && foreign && pr.AutoMerge && !b.opts.DryRun {
 			why := fmt.Sprintf("ferry turned auto-merge off: the head %s is not a commit ferry wrote for %s, and ferry merges only its own commits. "+
 				"To go on, close this pull request and delete the branch; ferry opens it again from the base branch.", short(pr.Head), pr.Branch)
-			if err := h.Hold(ctx, &pr, why); err != nil {
+			if err := h.Hold(ctx, &pr, why+"\n\n"+pauseMarker); err != nil {
 				return nil, err
 			}
 		}

@@ -482,3 +482,36 @@ func (f *Forge) fetchBase(ctx context.Context) error {
 	defer cancel()
 	return f.errorf(f.repo.Fetch(ctx, f.o.GitURL, f.auth, f.o.Base), "github: fetch %s", f.o.Base)
 }
+
+var _ bot.Commenter = (*Forge)(nil)
+
+// Comments returns the bodies of a pull request's comments, oldest first.
+func (f *Forge) Comments(ctx context.Context, pr int) ([]string, error) {
+	var out []string
+	opt := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		sctx, cancel := f.step(ctx)
+		cs, resp, err := f.rest.Issues.ListComments(sctx, f.o.Owner, f.o.Repo, pr, opt)
+		cancel()
+		if err != nil {
+			return nil, f.errorf(err, "github: list comments of #%d", pr)
+		}
+		for _, c := range cs {
+			out = append(out, c.GetBody())
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// Comment adds a comment to a pull request.
+func (f *Forge) Comment(ctx context.Context, pr int, body string) error {
+	sctx, cancel := f.step(ctx)
+	defer cancel()
+	if _, _, err := f.rest.Issues.CreateComment(sctx, f.o.Owner, f.o.Repo, pr, &gh.IssueComment{Body: gh.String(body)}); err != nil {
+		return f.errorf(err, "github: comment on #%d", pr)
+	}
+	return nil
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ferry-dev/ferry/bot"
+	gh "github.com/google/go-github/v62/github"
+
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops"
@@ -231,6 +233,60 @@ func TestForeignCommitIsNeverMerged(t *testing.T) {
 	if got.Merged || got.HeadSHA != foreign || got.AutoMerge != nil {
 		t.Errorf("pull request #%d: merged %v, head %s, auto-merge %+v; want open at the foreign %s, no auto-merge",
 			p.Number, got.Merged, got.HeadSHA, got.AutoMerge, foreign)
+	}
+	if n := len(got.Comments); n != 1 {
+		t.Errorf("pull request #%d has %d comments after 4 runs, want ferry's one explanation: %q", p.Number, n, got.Comments)
+	}
+}
+
+// TestClosedPullRequestPauses: a person closes ferry's pull request. ferry
+// does not open it again; it says once, on the pull request, how to
+// resume; reopening it resumes.
+func TestClosedPullRequestPauses(t *testing.T) {
+	e := setup(t, fake.Options{RequiredContexts: []string{"ci"}})
+	clk := &clock{t: epoch}
+	run := func() {
+		t.Helper()
+		repo := clone(t, e.srv)
+		forge := newForge(t, e.srv, repo, e.sleeps)
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Run(t.Context(), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reportHealthy(t, e.srv, e.repo)
+	run()
+	prs := e.srv.PRs()
+	if len(prs) == 0 {
+		t.Fatal("ferry opened no pull request")
+	}
+	p := prs[0]
+	client := e.srv.Client()
+	if _, _, err := client.PullRequests.Edit(t.Context(), "music", "deployments", p.Number, &gh.PullRequest{State: gh.String("closed")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		clk.Add(31 * time.Minute)
+		run()
+	}
+	got := e.srv.PR(p.Number)
+	if got.State != "closed" || len(got.Comments) != 1 || !strings.Contains(got.Comments[0], "reopen this pull request") {
+		t.Fatalf("closed pull request #%d: state %s, comments %q; want it closed with one comment saying how to resume", p.Number, got.State, got.Comments)
+	}
+	for _, q := range e.srv.PRs() {
+		if q.HeadRef == p.HeadRef && q.Number != p.Number {
+			t.Fatalf("ferry opened #%d for %s again", q.Number, q.HeadRef)
+		}
+	}
+	if _, _, err := client.PullRequests.Edit(t.Context(), "music", "deployments", p.Number, &gh.PullRequest{State: gh.String("open")}); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if got := e.srv.PR(p.Number); got.State != "open" || got.AutoMerge == nil {
+		t.Errorf("reopened pull request #%d: state %s, auto-merge %+v; want ferry to take it up again with auto-merge", p.Number, got.State, got.AutoMerge)
 	}
 }
 
