@@ -17,7 +17,9 @@ import (
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/check"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/planner"
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -131,6 +133,20 @@ func TestMigrationToTheEnd(t *testing.T) {
 	}
 	if u := e.srv.Unknown(); len(u) > 0 {
 		t.Errorf("requests to endpoints the fake does not know: %v", u)
+	}
+	// ferry verify on the history GitHub made: every commit keeps the
+	// invariants.
+	bare, err := gitstore.Open(e.srv.BarePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := bare.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail, err := check.History(t.Context(), bare, plumbing.ZeroHash, head, render.New())
+	if err != nil || fail != nil {
+		t.Errorf("check.History of main = %+v, %v; want every commit to keep the invariants", fail, err)
 	}
 }
 
