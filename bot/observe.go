@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
@@ -144,7 +142,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 			mine = append(mine, w)
 		}
 	}
-	states, err := readStates(ctx, repo, fsys, mine)
+	states, err := repo.ReadStates(fsys, mine)
 	if err != nil {
 		return nil, err
 	}
@@ -225,39 +223,6 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	}
 	s.Plan = planner.Make(*in)
 	return s, nil
-}
-
-// readStates reads the workloads' states on every core: reading a large
-// repo is mostly waiting for object files.
-func readStates(ctx context.Context, repo *gitops.Repo, fsys fs.FS, ws []*gitops.Workload) ([]*gitops.State, error) {
-	out := make([]*gitops.State, len(ws))
-	errs := make([]error, len(ws))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range max(runtime.GOMAXPROCS(0), 2) {
-		wg.Go(func() {
-			for i := range next {
-				out[i], errs[i] = repo.ReadState(fsys, ws[i])
-			}
-		})
-	}
-	for i := range ws {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, err // the first in name order, as a sequential read would report
-		}
-	}
-	return out, nil
 }
 
 // ours reports whether a pull request's head is a commit ferry wrote for

@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -110,22 +112,73 @@ func discover(fsys fs.FS, cfg *Config, inv *Inventory) ([]*Workload, error) {
 		if err := CheckName("workload", e.Name()); err != nil {
 			return nil, inputErr(path.Join(parent, e.Name()), 0, err)
 		}
-		w := &Workload{Name: e.Name(), Dir: expand(cfg.Workloads, e.Name(), ""), Overlays: map[string]string{}}
+		out = append(out, &Workload{Name: e.Name(), Dir: expand(cfg.Workloads, e.Name(), ""), Overlays: map[string]string{}})
+	}
+	// Each workload's overlays and owner are read on every core: a large
+	// repo read from git is mostly waiting for objects.
+	err = parallel(len(out), func(i int) error { return fillWorkload(fsys, cfg, inv, out[i]) })
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *Workload) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// parallel calls fn(0) to fn(n-1) on every core and returns the error of
+// the lowest i that failed, as a loop would.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(runtime.GOMAXPROCS(0), 2) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillWorkload finds w's overlays, one per cluster of the inventory, and
+// its owner.
+func fillWorkload(fsys fs.FS, cfg *Config, inv *Inventory, w *Workload) error {
+	if parent, last := path.Split(cfg.Overlay); last == "{cluster}" && !strings.Contains(parent, "{cluster}") {
+		// One listing instead of a Stat per cluster.
+		dir := path.Clean(expand(parent, w.Name, ""))
+		ents, err := fs.ReadDir(fsys, dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return inputErr(dir, 0, err)
+		}
+		for _, e := range ents {
+			if _, ok := inv.Cluster(e.Name()); ok && e.IsDir() {
+				w.Overlays[e.Name()] = path.Join(dir, e.Name())
+			}
+		}
+	} else {
 		for _, c := range inv.Clusters {
 			dir := expand(cfg.Overlay, w.Name, c.Name)
 			if info, err := fs.Stat(fsys, dir); err == nil && info.IsDir() {
 				w.Overlays[c.Name] = dir
 			}
 		}
-		owner, err := backstageOwner(fsys, path.Join(w.Dir, "catalog-info.yaml"))
-		if err != nil {
-			return nil, err
-		}
-		w.Owner = owner
-		out = append(out, w)
 	}
-	slices.SortFunc(out, func(a, b *Workload) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	owner, err := backstageOwner(fsys, path.Join(w.Dir, "catalog-info.yaml"))
+	if err != nil {
+		return err
+	}
+	w.Owner = owner
+	return nil
 }
 
 // backstageOwner reads spec.owner from a Backstage catalog-info.yaml; a

@@ -108,6 +108,19 @@ func workloadFiles(fsys fs.FS, dir string) (map[string][]byte, error) {
 	return files, err
 }
 
+// ReadStates reads the states of workloads ws on every core, in order.
+func (r *Repo) ReadStates(fsys fs.FS, ws []*Workload) ([]*State, error) {
+	out := make([]*State, len(ws))
+	err := parallel(len(ws), func(i int) (err error) {
+		out[i], err = r.ReadState(fsys, ws[i])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // readFile reads a file of the deployment repo, refusing huge ones. It
 // reads without a Stat first: in a git tree, stating a file costs as much
 // as reading it.
