@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"path"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
@@ -24,35 +21,13 @@ import (
 var epoch = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 // newRepo makes a bare repository in a temporary folder whose main branch
-// holds one commit of the fixture repo name.
+// holds one commit of fsys.
 func newRepo(t *testing.T, fsys fs.FS) (*gitstore.Repo, string) {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := git.PlainInit(dir, true); err != nil {
-		t.Fatal(err)
-	}
-	repo, err := gitstore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var changes []gitstore.Change
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(fsys, p)
-		changes = append(changes, gitstore.Change{Path: path.Clean(p), Data: data})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sig := object.Signature{Name: "Platform Team", Email: "platform@music.example.com", When: epoch}
-	h, err := repo.Commit(t.Context(), plumbing.ZeroHash, changes, gitstore.CommitMeta{Author: sig, Message: "Deployment repo\n"})
+	repo, _, err := fixtures.GitRepo(t.Context(), dir, true, fsys, gitstore.CommitMeta{Author: sig, Message: "Deployment repo\n"})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := repo.UpdateRef(plumbing.NewBranchReferenceName("main"), plumbing.ZeroHash, h); err != nil {
 		t.Fatal(err)
 	}
 	return repo, dir

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"path"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
@@ -31,31 +29,8 @@ var author = object.Signature{Name: "Platform Team", Email: "platform@music.exam
 // holds one commit of fsys.
 func newRepo(t *testing.T, fsys fs.FS) *gitstore.Repo {
 	t.Helper()
-	dir := t.TempDir()
-	if _, err := git.PlainInit(dir, true); err != nil {
-		t.Fatal(err)
-	}
-	repo, err := gitstore.Open(dir)
+	repo, _, err := fixtures.GitRepo(t.Context(), t.TempDir(), true, fsys, gitstore.CommitMeta{Author: author, Message: "Deployment repo\n"})
 	if err != nil {
-		t.Fatal(err)
-	}
-	var changes []gitstore.Change
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(fsys, p)
-		changes = append(changes, gitstore.Change{Path: path.Clean(p), Data: data})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := repo.Commit(t.Context(), plumbing.ZeroHash, changes, gitstore.CommitMeta{Author: author, Message: "Deployment repo\n"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := repo.UpdateRef(plumbing.NewBranchReferenceName("main"), plumbing.ZeroHash, h); err != nil {
 		t.Fatal(err)
 	}
 	return repo
