@@ -1,10 +1,17 @@
 package github
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
 )
 
 // FromEnv returns the Options of the GitHub repository at repoURL (an https
@@ -12,14 +19,17 @@ import (
 // GH_TOKEN) and the endpoints of GITHUB_API_URL (https://api.github.com/
 // by default) and GITHUB_GRAPHQL_URL (derived from the API URL by
 // default), as GitHub Actions sets them. Pushes go to repoURL over https.
-func FromEnv(getenv func(string) string, repoURL string) (Options, error) {
+//
+// Without a token it authenticates as a GitHub App installation when
+// FERRY_APP_ID, FERRY_APP_INSTALLATION_ID and FERRY_APP_PRIVATE_KEY (the
+// PEM) or FERRY_APP_PRIVATE_KEY_FILE are set: it signs a JWT with the key
+// and exchanges it for an installation token (valid one hour, longer than
+// a scheduled run).
+func FromEnv(ctx context.Context, getenv func(string) string, repoURL string) (Options, error) {
 	var o Options
 	o.Token = getenv("GITHUB_TOKEN")
 	if o.Token == "" {
 		o.Token = getenv("GH_TOKEN")
-	}
-	if o.Token == "" {
-		return o, errors.New("github: set GITHUB_TOKEN or GH_TOKEN")
 	}
 	o.APIURL = getenv("GITHUB_API_URL")
 	o.GraphQLURL = getenv("GITHUB_GRAPHQL_URL")
@@ -42,7 +52,48 @@ func FromEnv(getenv func(string) string, repoURL string) (Options, error) {
 	if o.APIURL == "" && host != "github.com" {
 		o.APIURL = fmt.Sprintf("https://%s/api/v3/", host) // GitHub Enterprise Server
 	}
+	if o.Token == "" {
+		tok, err := appToken(ctx, getenv, o.APIURL)
+		if err != nil {
+			return o, err
+		}
+		o.Token = tok
+	}
 	return o, nil
+}
+
+// appToken exchanges a GitHub App's key for an installation token.
+func appToken(ctx context.Context, getenv func(string) string, apiURL string) (string, error) {
+	id, inst := getenv("FERRY_APP_ID"), getenv("FERRY_APP_INSTALLATION_ID")
+	key := []byte(getenv("FERRY_APP_PRIVATE_KEY"))
+	if file := getenv("FERRY_APP_PRIVATE_KEY_FILE"); len(key) == 0 && file != "" {
+		var err error
+		if key, err = os.ReadFile(file); err != nil {
+			return "", fmt.Errorf("github: FERRY_APP_PRIVATE_KEY_FILE: %w", err)
+		}
+	}
+	if id == "" && inst == "" && len(key) == 0 {
+		return "", errors.New("github: set GITHUB_TOKEN (or GH_TOKEN), or FERRY_APP_ID, FERRY_APP_INSTALLATION_ID and FERRY_APP_PRIVATE_KEY for a GitHub App")
+	}
+	appID, err1 := strconv.ParseInt(id, 10, 64)
+	instID, err2 := strconv.ParseInt(inst, 10, 64)
+	if err1 != nil || err2 != nil || len(key) == 0 {
+		return "", errors.New("github: a GitHub App needs FERRY_APP_ID and FERRY_APP_INSTALLATION_ID (numbers) and FERRY_APP_PRIVATE_KEY or FERRY_APP_PRIVATE_KEY_FILE")
+	}
+	itr, err := ghinstallation.New(http.DefaultTransport, appID, instID, key)
+	if err != nil {
+		return "", fmt.Errorf("github: the GitHub App's private key: %w", err)
+	}
+	if apiURL != "" {
+		itr.BaseURL = strings.TrimRight(apiURL, "/")
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tok, err := itr.Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("github: installation token of app %d: %w", appID, err)
+	}
+	return tok, nil
 }
 
 // splitRepoURL returns the host and path of https://host/o/r(.git),

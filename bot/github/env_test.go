@@ -34,7 +34,7 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := github.FromEnv(func(k string) string { return tt.env[k] }, tt.repo)
+			got, err := github.FromEnv(t.Context(), func(k string) string { return tt.env[k] }, tt.repo)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("FromEnv = %v, want error %v", err, tt.wantErr)
 			}

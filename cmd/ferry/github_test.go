@@ -2,7 +2,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,5 +56,62 @@ func TestRunForgeGitHub(t *testing.T) {
 		if !pr.Merged {
 			t.Errorf("PR #%d (%s) not merged", pr.Number, pr.HeadRef)
 		}
+	}
+}
+
+// The same with a GitHub App instead of a token: ferry signs a JWT with
+// the App's key, exchanges it for an installation token, and never prints
+// either.
+func TestRunForgeGitHubApp(t *testing.T) {
+	seed, err := fixtures.Repo("appset-httproute")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fakegh.New(t, seed, fakegh.Options{Token: "ghs_installation", App: &fakegh.App{ID: 4242, InstallationID: 77, PublicKey: &key.PublicKey}})
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(keyFile, pemKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GITHUB_TOKEN", "")
+	t.Setenv("GH_TOKEN", "")
+	t.Setenv("FERRY_APP_ID", "4242")
+	t.Setenv("FERRY_APP_INSTALLATION_ID", "77")
+	t.Setenv("FERRY_APP_PRIVATE_KEY_FILE", keyFile)
+	t.Setenv("GITHUB_API_URL", srv.URL())
+	t.Setenv("GITHUB_GRAPHQL_URL", srv.GraphQLURL())
+	head, err := exec.Command("git", "-C", srv.BarePath(), "rev-parse", "main").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"event-consumer", "playlist-api", "recs-model", "search-api"} {
+		srv.PostStatus(strings.TrimSpace(string(head)), "argocd/"+w+"-gke-eu-1", "success")
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("ferry run --forge github with an App: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if out := stdout.String() + stderr.String(); strings.Contains(out, "ghs_installation") {
+		t.Errorf("the installation token was printed:\n%s", out)
+	}
+	if len(srv.PRs()) == 0 {
+		t.Errorf("no pull request opened with the App's token\n%s", stderr.String())
+	}
+
+	// A key the App does not have is refused by GitHub: exit 1, nothing opened twice.
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FERRY_APP_PRIVATE_KEY_FILE", "")
+	t.Setenv("FERRY_APP_PRIVATE_KEY", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)})))
+	stderr.Reset()
+	if code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr); code == 0 {
+		t.Errorf("ferry run with the wrong App key: exit 0, want a failure\n%s", stderr.String())
 	}
 }

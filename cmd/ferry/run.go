@@ -283,7 +283,7 @@ func (f *worktreeFollower) catchUp() error {
 // GitHub and whose health gate is the commit statuses the clusters post,
 // when ferry.yaml asks for github-status.
 func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bot, error) {
-	gopts, err := ghforge.FromEnv(os.Getenv, o.repoURL)
+	gopts, err := ghforge.FromEnv(ctx, os.Getenv, o.repoURL)
 	if err != nil {
 		return nil, usageErrorf("--repo %s: %v", o.repoURL, err)
 	}
