@@ -202,7 +202,7 @@ func (r *Repo) addBackend(e *editor, w *Workload, from, to string, sub *Substitu
 			return err
 		}
 		files := map[string]traffic.File{to: {Name: name, Data: data}}
-		out, res, err := r.externalDNS(w.Name).Set(files, traffic.Weights{to: 0})
+		out, res, err := r.externalDNS(w.Name, e.read).Set(files, traffic.Weights{to: 0})
 		if err != nil {
 			return adapterErr(name, err)
 		}
@@ -238,7 +238,7 @@ func (r *Repo) WeightsEdit(fsys fs.FS, w *Workload, weights map[string]int) (*Ed
 		if err != nil {
 			return nil, err
 		}
-		out, res, err := r.externalDNS(w.Name).Set(files, weights)
+		out, res, err := r.externalDNS(w.Name, e.read).Set(files, weights)
 		if err != nil {
 			return nil, err
 		}
@@ -295,7 +295,7 @@ func (r *Repo) removeBackend(e *editor, w *Workload, c string) error {
 		if err != nil {
 			return err
 		}
-		ws, err := r.externalDNS(w.Name).Read(map[string]traffic.File{c: {Name: name, Data: data}})
+		ws, err := r.externalDNS(w.Name, e.read).Read(map[string]traffic.File{c: {Name: name, Data: data}})
 		if err != nil {
 			return adapterErr(name, err)
 		}

@@ -202,9 +202,22 @@ func (r *Repo) route(workload string) traffic.Route {
 	return traffic.Route{Kind: kind, Backend: func(c string) string { return expand(backend, workload, c) }}
 }
 
-func (r *Repo) externalDNS(workload string) traffic.ExternalDNS {
+// externalDNS returns the external-dns adapter of workload. With Flux
+// Kustomizations as registrations, each cluster's Kustomization is where a
+// weight written as ${VAR} is defined; read reads them.
+func (r *Repo) externalDNS(workload string, read func(string) ([]byte, error)) traffic.ExternalDNS {
 	backend := r.Config.Traffic.Backend
-	return traffic.ExternalDNS{Backend: func(c string) string { return expand(backend, workload, c) }}
+	e := traffic.ExternalDNS{Backend: func(c string) string { return expand(backend, workload, c) }}
+	if r.Config.Targets.Kind == TargetsFluxKustomization {
+		e.Vars = map[string]traffic.File{}
+		for _, c := range r.Inventory.Names() {
+			name := r.Config.RegistrationFile(workload, c)
+			if data, err := read(name); err == nil {
+				e.Vars[c] = traffic.File{Name: name, Data: data}
+			}
+		}
+	}
+	return e
 }
 
 // TrafficFile is the file holding workload's weights, for the route kinds,
@@ -225,7 +238,7 @@ func (r *Repo) readWeights(fsys fs.FS, w *Workload) (traffic.Weights, error) {
 		if err != nil || len(files) == 0 {
 			return nil, err
 		}
-		ws, err := r.externalDNS(w.Name).Read(files)
+		ws, err := r.externalDNS(w.Name, func(n string) ([]byte, error) { return readFile(fsys, n) }).Read(files)
 		if err != nil {
 			return nil, err
 		}

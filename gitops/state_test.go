@@ -108,3 +108,53 @@ func TestReadStateFluxVariableRefused(t *testing.T) {
 		t.Errorf("ReadState with a ${VAR} weight: error %v, want an *InputError that names %s:27 once", err, route)
 	}
 }
+
+// An external-dns weight written as a Flux variable is followed to the
+// substitute of the Kustomization that applies the cluster's overlay, and
+// a shift edits it there.
+func TestFluxVariableWeightFollowed(t *testing.T) {
+	fsys := mapFS(t, "flux-externaldns")
+	patch := "apps/cart-api/overlays/gke-eu-1/service-patch.yaml"
+	ks := "clusters/gke-eu-1/apps/cart-api.yaml"
+	fsys[patch].Data = []byte(strings.Replace(string(fsys[patch].Data), "aws-weight: '80'", "aws-weight: ${CART_WEIGHT}", 1))
+	before := string(fsys[ks].Data)
+	fsys[ks].Data = []byte(strings.Replace(before, "      REGION: europe-west1", "      REGION: europe-west1\n      CART_WEIGHT: \"80\"", 1))
+	if string(fsys[patch].Data) == "" || string(fsys[ks].Data) == before {
+		t.Fatal("the fixture changed; update the test")
+	}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("cart-api")
+	st, err := repo.ReadState(fsys, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(traffic.Weights{"gke-eu-1": 80, "gke-us-1": 20}, st.Weights); diff != "" {
+		t.Fatalf("weights mismatch (-want +got):\n%s", diff)
+	}
+	edit, err := repo.WeightsEdit(fsys, w, map[string]int{"gke-eu-1": 50, "gke-us-1": 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edit.Changes) != 1 || edit.Changes[0].Path != ks || !strings.Contains(string(edit.Changes[0].Data), `CART_WEIGHT: "50"`) {
+		t.Fatalf("WeightsEdit changes %+v, want only %s with CART_WEIGHT: \"50\"", edit.Changes, ks)
+	}
+	after := gitops.Overlay(fsys, edit.Changes)
+	st, err = repo.ReadState(after, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Weights["gke-eu-1"] != 50 {
+		t.Errorf("after the edit gke-eu-1 weighs %d, want 50", st.Weights["gke-eu-1"])
+	}
+
+	// Not defined in substitute and no default: refused, naming the line.
+	fsys[ks].Data = []byte(before)
+	_, err = repo.ReadState(fsys, w)
+	var ve *traffic.VarError
+	if !errors.As(err, &ve) || ve.File != patch || !errors.Is(err, traffic.ErrVarUndefined) {
+		t.Errorf("ReadState with an undefined variable: %v, want a *traffic.VarError for %s wrapping ErrVarUndefined", err, patch)
+	}
+}

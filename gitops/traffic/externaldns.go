@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -25,12 +26,22 @@ const (
 // per cluster, in one commit.
 type ExternalDNS struct {
 	Backend func(cluster string) string
+	// Vars maps a cluster to the Flux Kustomization that applies its
+	// overlay, where a weight written as ${VAR} is defined
+	// (spec.postBuild.substitute). Without it such a weight is refused.
+	Vars map[string]File
 }
 
 type dnsWeight struct {
 	path   rewrite.Path
 	weight int
 	line   int
+	raw    string
+	// For a weight written as a Flux variable: the Kustomization and the
+	// variable's binding there.
+	ks   *fluxKS
+	bind binding
+	vars File
 }
 
 // find locates the weight of cluster's record set in one file.
@@ -60,18 +71,20 @@ func (e ExternalDNS) find(name string, src []byte, cluster string) (*dnsWeight, 
 					if scalar(get(ps, "name")) == "aws/weight" {
 						v := get(ps, "value")
 						at := rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("spec"), rewrite.Key("endpoints"), rewrite.Index(i), rewrite.Key("providerSpecific"), rewrite.Index(j), rewrite.Key("value")}}
-						hits = append(hits, dnsWeight{path: at, line: v.Line, weight: atoi(scalar(v))})
+						hits = append(hits, dnsWeight{path: at, line: v.Line, weight: atoi(scalar(v)), raw: scalar(v)})
 					}
 				}
 			}
 		} else if ann := get(root, "metadata", "annotations"); scalar(get(ann, AnnotationSetIdentifier)) == id {
 			if v := get(ann, AnnotationWeight); v != nil {
-				hits = append(hits, dnsWeight{path: rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("metadata"), rewrite.Key("annotations"), rewrite.Key(AnnotationWeight)}}, line: v.Line, weight: atoi(scalar(v))})
+				hits = append(hits, dnsWeight{path: rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("metadata"), rewrite.Key("annotations"), rewrite.Key(AnnotationWeight)}}, line: v.Line, weight: atoi(scalar(v)), raw: scalar(v)})
 			}
 		}
 		for _, h := range hits {
 			if h.weight < 0 {
-				return nil, fmt.Errorf("%s:%d: the weight of %s is not a whole number >= 0", name, h.line, cluster)
+				if err := e.resolve(name, cluster, &h); err != nil {
+					return nil, err
+				}
 			}
 			if found != nil {
 				return nil, fmt.Errorf("%s:%d: a second weight for record set %s (first on line %d)", name, h.line, id, found.line)
@@ -80,6 +93,30 @@ func (e ExternalDNS) find(name string, src []byte, cluster string) (*dnsWeight, 
 		}
 	}
 	return found, nil
+}
+
+// resolve follows a weight that is not a whole number: a Flux ${VAR}
+// defined in the Kustomization that applies the cluster's overlay, or an
+// error that says why it cannot be used.
+func (e ExternalDNS) resolve(name, cluster string, h *dnsWeight) error {
+	if _, ok := parseVar(h.raw); !ok {
+		return fmt.Errorf("%s:%d: the weight of %s is not a whole number >= 0", name, h.line, cluster)
+	}
+	ksFile, ok := e.Vars[cluster]
+	if !ok {
+		return &VarError{File: name, Line: h.line, Var: strings.Trim(h.raw, "${}"), Err: ErrVarUndefined,
+			Reason: "no Flux Kustomization that applies this overlay is known, so ferry cannot follow the variable"}
+	}
+	ks, err := (&Vars{File: ksFile}).load()
+	if err != nil {
+		return err
+	}
+	n, b, err := ks.resolve(name, h.line, h.raw)
+	if err != nil {
+		return err
+	}
+	h.weight, h.ks, h.bind, h.vars = n, ks, b, ksFile
+	return nil
 }
 
 func contentOf(n *yaml.Node) []*yaml.Node {
@@ -121,8 +158,10 @@ type File struct {
 }
 
 // Set writes each cluster's weight into its file. Weights are strings in
-// annotations and providerSpecific values, and stay strings. It returns
-// the changed files by cluster, and what changed.
+// annotations and providerSpecific values, and stay strings. A weight
+// written as a Flux ${VAR} is changed where it is defined, in the
+// cluster's Kustomization (see Vars). It returns the changed file of each
+// cluster, and what changed.
 func (e ExternalDNS) Set(files map[string]File, weights Weights) (map[string]File, []rewrite.Result, error) {
 	out := map[string]File{}
 	var results []rewrite.Result
@@ -139,6 +178,15 @@ func (e ExternalDNS) Set(files map[string]File, weights Weights) (map[string]Fil
 			return nil, nil, fmt.Errorf("%s: no %s record set %s with a weight", f.Name, AnnotationSetIdentifier, e.Backend(cluster))
 		}
 		if x.weight == want {
+			continue
+		}
+		if x.ks != nil { // the value lives in the Kustomization's substitute
+			data, res, err := rewrite.Apply(x.vars.Name, x.vars.Data, x.ks.edit(x.bind, want))
+			if err != nil {
+				return nil, nil, err
+			}
+			out[cluster] = File{Name: x.vars.Name, Data: data}
+			results = append(results, res...)
 			continue
 		}
 		data, res, err := rewrite.Apply(f.Name, f.Data, rewrite.Set{Path: x.path, Value: strconv.Itoa(want), Tag: "!!str"})
