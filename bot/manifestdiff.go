@@ -60,7 +60,7 @@ func (b *Bot) manifestDiffs(ctx context.Context, s *Snapshot, a planner.Action, 
 	}
 	for _, c := range append([]string{a.From}, a.To...) {
 		if _, ok := dirs[c]; !ok && c != "" {
-			dirs[c] = strings.NewReplacer("{workload}", w.Name, "{cluster}", c).Replace(s.Repo.Config.Overlay)
+			dirs[c] = s.Repo.Config.OverlayDir(w.Name, c)
 		}
 	}
 	touched := map[string]bool{}

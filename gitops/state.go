@@ -138,6 +138,22 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 	return data, nil
 }
 
+// OverlayDir is workload's overlay directory for cluster.
+func (c *Config) OverlayDir(workload, cluster string) string {
+	return expand(c.Overlay, workload, cluster)
+}
+
+// HealthContext names what reports workload's health on cluster: the
+// commit status context (github-status) or the Argo CD Application
+// (argocd, "{workload}-{cluster}" when health.context is empty).
+func (c *Config) HealthContext(workload, cluster string) string {
+	t := c.Health.Context
+	if t == "" {
+		t = "{workload}-{cluster}"
+	}
+	return expand(t, workload, cluster)
+}
+
 // RegistrationFile is the file registering workload w on cluster (for an
 // ApplicationSet, the workload's one file).
 func (c *Config) RegistrationFile(workload, cluster string) string {

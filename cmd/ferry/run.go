@@ -73,12 +73,8 @@ func argoHealth(repo *gitstore.Repo, base string) (bot.Health, error) {
 	if !strings.Contains(server, "://") {
 		server = "https://" + server
 	}
-	tmpl := cfg.Health.Context
-	if tmpl == "" {
-		tmpl = "{workload}-{cluster}"
-	}
 	return &argocd.Health{Server: server, Token: token,
-		App: func(w, c string) string { return strings.NewReplacer("{workload}", w, "{cluster}", c).Replace(tmpl) },
+		App: cfg.HealthContext,
 		IsAncestor: func(ancestor, descendant string) (bool, error) {
 			found := false
 			err := repo.Log(context.Background(), plumbing.NewHash(descendant), func(c *object.Commit) error {
@@ -311,11 +307,8 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 		return nil, err
 	}
 	if cfg.Health.Kind == gitops.HealthGitHubStatus {
-		tmpl := cfg.Health.Context
 		bo.Health = &ghforge.Statuses{Client: forge.Client(), Owner: gopts.Owner, Repo: gopts.Repo, Ref: o.base,
-			Context: func(w, c string) string {
-				return strings.NewReplacer("{workload}", w, "{cluster}", c).Replace(tmpl)
-			}}
+			Context: cfg.HealthContext}
 	} else if bo.Health, err = argoHealth(repo, o.base); err != nil {
 		return nil, err
 	}
