@@ -211,3 +211,14 @@ func (f *file) startsLine(off int) bool {
 	l := f.lineOf(off)
 	return off-f.lineStart(l) == f.indent(l)
 }
+
+// Parse parses src as Apply does, with the same checks (size, UTF-8,
+// duplicate keys), and returns its documents, for callers that read a
+// file they may later edit: one parse, and the same refusals either way.
+func Parse(name string, src []byte) ([]*yaml.Node, error) {
+	f, err := parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	return f.docs, nil
+}

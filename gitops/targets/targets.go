@@ -1,10 +1,8 @@
 package targets
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -79,18 +77,12 @@ type document struct {
 // syntax) and returns its documents that are mappings. A file that is not
 // YAML is a *rewrite.ParseError naming the file and, where known, the line.
 func parse(name string, src []byte) ([]document, error) {
-	if _, _, err := rewrite.Apply(name, src); err != nil {
+	all, err := rewrite.Parse(name, src)
+	if err != nil {
 		return nil, err
 	}
 	var docs []document
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	for i := 0; ; i++ {
-		var d yaml.Node
-		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
+	for i, d := range all {
 		if len(d.Content) == 0 || d.Content[0].Kind != yaml.MappingNode {
 			continue
 		}
