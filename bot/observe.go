@@ -122,7 +122,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo, err := gitops.Load(fsys)
+	repo, err := gitops.LoadWith(fsys, gitops.LoadOptions{SkipOwners: true})
 	if err != nil {
 		return nil, err
 	}

@@ -107,6 +107,32 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return out
 }
 
+// The planner loads without owners: the catalog files are not read, so a
+// broken one does not stop a migration, and Owner stays empty.
+func TestLoadSkipOwners(t *testing.T) {
+	dir := writeRepo(t, goodRepo)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if err := os.WriteFile(filepath.Join(dir, "apps", "web", "catalog-info.yaml"), []byte("spec: [unclosed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gitops.Load(root.FS()); err == nil {
+		t.Fatal("Load with a broken catalog-info.yaml: no error, want one")
+	}
+	repo, err := gitops.LoadWith(root.FS(), gitops.LoadOptions{SkipOwners: true})
+	if err != nil {
+		t.Fatalf("LoadWith(SkipOwners): %v", err)
+	}
+	for _, w := range repo.Workloads {
+		if w.Owner != "" {
+			t.Errorf("LoadWith(SkipOwners): %s has owner %q, want none", w.Name, w.Owner)
+		}
+	}
+}
+
 func TestLoad(t *testing.T) {
 	repo, err := load(t, writeRepo(t, goodRepo))
 	if err != nil {
