@@ -1,9 +1,12 @@
 package gitstore
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -103,4 +106,52 @@ func TestCommitMatchesGitCLI(t *testing.T) {
 	if cliHash != h.String() {
 		t.Errorf("Commit = %s, the git CLI made %s from the same change, author and time", h, cliHash)
 	}
+}
+
+// Reading a packed repository (as git gc leaves it) from many goroutines
+// at once: go-git loads the packfile index lazily, and the first reads
+// must not race on it.
+func TestConcurrentReadsOfPackedRepo(t *testing.T) {
+	requireGit(t)
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	for i := range 40 {
+		p := filepath.Join(dir, "apps", fmt.Sprintf("w%02d", i), "kustomization.yaml")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, fmt.Appendf(nil, "resources: [w%02d.yaml]\n", i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitCLI(t, dir, "add", "-A")
+	gitCLI(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "apps")
+	gitCLI(t, dir, "gc", "-q")
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			// Every goroutine's first read may be the repo's first.
+			head, err := r.Resolve("main")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			fsys, err := r.FS(head)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range 40 {
+				name := fmt.Sprintf("apps/w%02d/kustomization.yaml", (i+g)%40)
+				if _, err := fs.ReadFile(fsys, name); err != nil {
+					t.Errorf("ReadFile(%s): %v", name, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

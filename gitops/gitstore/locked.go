@@ -10,26 +10,41 @@ import (
 
 // lockedStorer makes go-git's storage safe for concurrent use within a
 // process: the on-disk storage keeps unguarded caches (the loose object
-// list that a write clears while a read walks it). Writes take the lock
-// alone, reads share it.
+// list that a write clears while a read walks it, the packfile index it
+// loads on first use). Writes take the lock alone, reads share it, and the
+// lazily loaded index is loaded once under the lock alone before any read.
 type lockedStorer struct {
 	storage.Storer
-	mu sync.RWMutex
+	mu     sync.RWMutex
+	warmed sync.Once
+}
+
+// warm makes the storage load what it loads lazily (the packfile index),
+// alone, so that reads sharing the lock never write it.
+func (s *lockedStorer) warm() {
+	s.warmed.Do(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		_ = s.Storer.HasEncodedObject(plumbing.ZeroHash)
+	})
 }
 
 func (s *lockedStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	s.warm()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.Storer.EncodedObject(t, h)
 }
 
 func (s *lockedStorer) HasEncodedObject(h plumbing.Hash) error {
+	s.warm()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.Storer.HasEncodedObject(h)
 }
 
 func (s *lockedStorer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	s.warm()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if sz, ok := s.Storer.(interface {
