@@ -155,3 +155,33 @@ func TestConcurrentReadsOfPackedRepo(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A linked worktree (git worktree add) keeps its objects in the main
+// repository's directory: Open from inside it still reads them.
+func TestOpenLinkedWorktree(t *testing.T) {
+	requireGit(t)
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("a: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitCLI(t, dir, "add", "-A")
+	gitCLI(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "a")
+	wt := filepath.Join(t.TempDir(), "wt")
+	gitCLI(t, dir, "worktree", "add", "-q", "-b", "side", wt)
+	r, err := Open(wt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := r.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := r.FS(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fs.ReadFile(fsys, "a.yaml"); err != nil || string(b) != "a: 1\n" {
+		t.Errorf("a.yaml from a linked worktree = %q, %v", b, err)
+	}
+}
