@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/planner"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -98,34 +98,13 @@ func (l *Local) landed(ctx context.Context, base, head plumbing.Hash) (bool, err
 	return found, err
 }
 
-// stageOf returns a message's ferry trailers as one key, or "": the
-// Migration, every workload (a wave has several) and the stage.
+// stageOf returns a message's ferry trailers as one key, or "".
 func stageOf(msg string) string {
-	m, ws, st, ok := trailersOf(msg)
+	t, ok := gitops.ReadTrailers(msg)
 	if !ok {
 		return ""
 	}
-	return m + "\x00" + strings.Join(ws, ",") + "\x00" + st
-}
-
-// trailersOf reads ferry's trailers: the Migration, the workloads in
-// order, and the stage.
-func trailersOf(msg string) (migration string, workloads []string, stage string, ok bool) {
-	for _, t := range gitstore.ParseTrailers(msg) {
-		switch strings.ToLower(t.Key) {
-		case strings.ToLower(TrailerMigration):
-			if migration == "" {
-				migration = t.Value
-			}
-		case strings.ToLower(TrailerWorkload):
-			workloads = append(workloads, t.Value)
-		case strings.ToLower(TrailerStage):
-			if stage == "" {
-				stage = t.Value
-			}
-		}
-	}
-	return migration, workloads, stage, migration != "" && len(workloads) > 0 && stage != ""
+	return t.Key()
 }
 
 // MergesAtOnce reports that a pull request never stays open: maxOpen

@@ -67,17 +67,17 @@ func Events(ctx context.Context, repo *gitstore.Repo, from plumbing.Hash) ([]pla
 // eventsOf returns the stage events a commit records: one per
 // Ferry-Workload trailer (a wave's commit has several).
 func eventsOf(c *object.Commit) []planner.Event {
-	m, ws, s, ok := trailersOf(c.Message)
+	t, ok := gitops.ReadTrailers(c.Message)
 	if !ok {
 		return nil
 	}
-	st, err := planner.ParseStage(s)
+	st, err := planner.ParseStage(t.Stage)
 	if err != nil {
 		return nil
 	}
-	out := make([]planner.Event, len(ws))
-	for i, w := range ws {
-		out[i] = planner.Event{Migration: m, Workload: w, Stage: st, Commit: c.Hash.String(), Time: c.Committer.When}
+	out := make([]planner.Event, len(t.Workloads))
+	for i, w := range t.Workloads {
+		out[i] = planner.Event{Migration: t.Migration, Workload: w, Stage: st, Commit: c.Hash.String(), Time: c.Committer.When}
 	}
 	return out
 }
@@ -192,7 +192,8 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		if strings.HasPrefix(w, "wave-") {
 			workloads = nil
 			if c, err := b.repo.CommitObject(pr.Head); err == nil {
-				_, workloads, _, _ = trailersOf(c.Message)
+				t, _ := gitops.ReadTrailers(c.Message)
+				workloads = t.Workloads
 			}
 		}
 		workloads = slices.DeleteFunc(workloads, func(w string) bool { return !InShard(w, b.opts.Shard, b.opts.Shards) })
@@ -233,11 +234,11 @@ func (b *Bot) ours(pr PullRequest) bool {
 		return false
 	}
 	m, w, st, _ := parseBranch(pr.Branch)
-	cm, cws, cst, ok := trailersOf(c.Message)
-	if !ok || c.Author.Email != b.opts.Author.Email || cm != m || cst != st.String() {
+	t, ok := gitops.ReadTrailers(c.Message)
+	if !ok || c.Author.Email != b.opts.Author.Email || t.Migration != m || t.Stage != st.String() {
 		return false
 	}
-	return strings.HasPrefix(w, "wave-") || (len(cws) == 1 && cws[0] == w)
+	return strings.HasPrefix(w, "wave-") || (len(t.Workloads) == 1 && t.Workloads[0] == w)
 }
 
 // validate checks each workload a Migration would pin next: every target

@@ -1,6 +1,8 @@
 package gitops_test
 
 import (
+	"github.com/google/go-cmp/cmp"
+
 	"bytes"
 	"errors"
 	"io/fs"
@@ -84,4 +86,26 @@ func TestPinCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("pinned and unpinned %d kustomization files byte for byte", n)
+}
+
+func TestReadTrailers(t *testing.T) {
+	tests := []struct {
+		msg    string
+		want   gitops.StageTrailers
+		wantOK bool
+	}{
+		{"s\n\nFerry-Migration: m\nFerry-Workload: a\nFerry-Stage: pin\n", gitops.StageTrailers{Migration: "m", Workloads: []string{"a"}, Stage: "pin"}, true},
+		{"s\n\nferry-migration: m\nFerry-Workload: a\nFERRY-WORKLOAD: b, c\nFerry-Workload: a\nFerry-Stage: shift-10\n", gitops.StageTrailers{Migration: "m", Workloads: []string{"a", "b", "c"}, Stage: "shift-10"}, true},
+		{"s\n\nFerry-Migration: m\nFerry-Workload: a\n", gitops.StageTrailers{Migration: "m", Workloads: []string{"a"}}, false},
+		{"a human's commit\n", gitops.StageTrailers{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := gitops.ReadTrailers(tt.msg)
+		if ok != tt.wantOK {
+			t.Errorf("ReadTrailers(%q) ok = %v, want %v", tt.msg, ok, tt.wantOK)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("ReadTrailers(%q) mismatch (-want +got):\n%s", tt.msg, diff)
+		}
+	}
 }

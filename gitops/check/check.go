@@ -443,18 +443,7 @@ func (wc *workloadCheck) pin() {
 // workloads separated by commas (one commit for a wave).
 func carries(msgs []string, m, w string) bool {
 	for _, msg := range msgs {
-		var migOK, wlOK bool
-		for _, t := range gitstore.ParseTrailers(msg) {
-			switch {
-			case strings.EqualFold(t.Key, gitops.TrailerMigration):
-				migOK = migOK || t.Value == m
-			case strings.EqualFold(t.Key, gitops.TrailerWorkload):
-				for v := range strings.SplitSeq(t.Value, ",") {
-					wlOK = wlOK || strings.TrimSpace(v) == w
-				}
-			}
-		}
-		if migOK && wlOK {
+		if t, ok := gitops.ReadTrailers(msg); ok && t.Migration == m && slices.Contains(t.Workloads, w) {
 			return true
 		}
 	}

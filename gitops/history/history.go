@@ -54,14 +54,13 @@ type Filter struct {
 func Read(ctx context.Context, repo *gitstore.Repo, head plumbing.Hash, f Filter) ([]Migration, error) {
 	byMig := map[string]map[string][]Step{}
 	err := repo.Log(ctx, head, func(c *object.Commit) error {
-		ts := gitstore.ParseTrailers(c.Message)
-		mig, _ := ts.Get(gitops.TrailerMigration)
-		stage, _ := ts.Get(gitops.TrailerStage)
-		if mig == "" || stage == "" || (f.Migration != "" && mig != f.Migration) {
+		t, ok := gitops.ReadTrailers(c.Message)
+		mig, stage := t.Migration, t.Stage
+		if !ok || (f.Migration != "" && mig != f.Migration) {
 			return nil
 		}
 		subject, _, _ := strings.Cut(c.Message, "\n")
-		for _, w := range workloads(ts) {
+		for _, w := range t.Workloads {
 			if f.Workload != "" && w != f.Workload {
 				continue
 			}
@@ -89,21 +88,6 @@ func Read(ctx context.Context, repo *gitstore.Repo, head plumbing.Hash, f Filter
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-func workloads(ts gitstore.Trailers) []string {
-	var out []string
-	for _, t := range ts {
-		if !strings.EqualFold(t.Key, gitops.TrailerWorkload) {
-			continue
-		}
-		for v := range strings.SplitSeq(t.Value, ",") {
-			if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
 }
 
 // WriteMermaid writes the migrations as one Mermaid gantt chart, which
