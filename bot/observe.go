@@ -147,35 +147,10 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	for i, w := range mine {
-		st := states[i]
-		s.States[w.Name] = st
-		pw := planner.Workload{Name: w.Name, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
-		for c, dir := range st.Overlays {
-			_ = dir
-			p := pw.Clusters[c]
-			p.Overlay = true
-			pw.Clusters[c] = p
-		}
-		for c := range st.Registrations {
-			p := pw.Clusters[c]
-			p.Registration = true
-			pw.Clusters[c] = p
-		}
-		if st.Weights != nil {
-			pw.Weights = map[string]int(st.Weights)
-		}
-		in.Workloads = append(in.Workloads, pw)
+		s.States[w.Name] = states[i]
+		in.Workloads = append(in.Workloads, WorkloadInput(states[i]))
 	}
-	for _, m := range repo.Migrations {
-		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Steps: m.Spec.Steps,
-			Soak: m.Spec.Soak.Duration, MaxInFlight: m.Spec.MaxInFlight, Paused: m.Spec.Paused, Abort: m.Spec.Abort}
-		for _, w := range in.Workloads {
-			if m.Selects(w.Name) {
-				pm.Workloads = append(pm.Workloads, w.Name)
-			}
-		}
-		in.Migrations = append(in.Migrations, pm)
-	}
+	in.Migrations = MigrationsInput(repo.Migrations, in.Workloads)
 	if in.History, err = Events(ctx, b.repo, base); err != nil {
 		return nil, err
 	}
@@ -224,6 +199,40 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	}
 	s.Plan = planner.Make(*in)
 	return s, nil
+}
+
+// WorkloadInput is what the planner needs of a workload's state.
+func WorkloadInput(st *gitops.State) planner.Workload {
+	pw := planner.Workload{Name: st.Workload, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
+	for c := range st.Overlays {
+		pw.Clusters[c] = planner.Presence{Overlay: true}
+	}
+	for c := range st.Registrations {
+		p := pw.Clusters[c]
+		p.Registration = true
+		pw.Clusters[c] = p
+	}
+	if st.Weights != nil {
+		pw.Weights = map[string]int(st.Weights)
+	}
+	return pw
+}
+
+// MigrationsInput is what the planner needs of the Migrations, each with
+// the workloads it selects.
+func MigrationsInput(migs []*gitops.Migration, ws []planner.Workload) []planner.Migration {
+	out := make([]planner.Migration, 0, len(migs))
+	for _, m := range migs {
+		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Steps: m.Spec.Steps,
+			Soak: m.Spec.Soak.Duration, MaxInFlight: m.Spec.MaxInFlight, Paused: m.Spec.Paused, Abort: m.Spec.Abort}
+		for _, w := range ws {
+			if m.Selects(w.Name) {
+				pm.Workloads = append(pm.Workloads, w.Name)
+			}
+		}
+		out = append(out, pm)
+	}
+	return out
 }
 
 // ours reports whether a pull request's head is a commit ferry wrote for

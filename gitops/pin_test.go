@@ -1,8 +1,6 @@
 package gitops_test
 
 import (
-	"github.com/google/go-cmp/cmp"
-
 	"bytes"
 	"errors"
 	"io/fs"
@@ -10,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/ferry-dev/ferry/gitops"
 )

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/planner"
 )
@@ -70,41 +71,26 @@ func (o *statusOptions) run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	states, err := repo.ReadStates(fsys, repo.Workloads)
+	if err != nil {
+		return err
+	}
 	out := make([]statusJSON, 0, len(repo.Workloads))
 	in := planner.Input{}
-	for _, wl := range repo.Workloads {
-		st, err := repo.ReadState(fsys, wl)
-		if err != nil {
-			return err
-		}
+	for i, wl := range repo.Workloads {
+		st := states[i]
 		j := statusJSON{Name: wl.Name, Owner: wl.Owner, Clusters: orEmpty(wl.Clusters(repo.Inventory)), Overlays: wl.Overlays,
 			Registered: map[string]string{}, PinnedBy: st.PinnedBy, Stages: map[string]string{}}
-		pw := planner.Workload{Name: wl.Name, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
-		for c := range st.Overlays {
-			pw.Clusters[c] = planner.Presence{Overlay: true}
-		}
 		for c, r := range st.Registrations {
 			j.Registered[c] = r.File
-			p := pw.Clusters[c]
-			p.Registration = true
-			pw.Clusters[c] = p
 		}
 		if st.Weights != nil {
 			j.Weights = map[string]int(st.Weights)
-			pw.Weights = j.Weights
 		}
-		in.Workloads = append(in.Workloads, pw)
+		in.Workloads = append(in.Workloads, bot.WorkloadInput(st))
 		out = append(out, j)
 	}
-	for _, m := range repo.Migrations {
-		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Steps: m.Spec.Steps, Abort: m.Spec.Abort}
-		for _, wl := range repo.Workloads {
-			if m.Selects(wl.Name) {
-				pm.Workloads = append(pm.Workloads, wl.Name)
-			}
-		}
-		in.Migrations = append(in.Migrations, pm)
-	}
+	in.Migrations = bot.MigrationsInput(repo.Migrations, in.Workloads)
 	byName := map[string]*statusJSON{}
 	for i := range out {
 		byName[out[i].Name] = &out[i]
