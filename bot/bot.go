@@ -316,24 +316,23 @@ func (b *Bot) explainWaits(ctx context.Context, s *Snapshot) error {
 		return nil
 	}
 	for _, e := range s.Plan.Entries {
-		var n int
+		pr := e.BlockedBy
+		if pr == nil {
+			continue
+		}
+		n := pr.Number
 		var why string
 		switch {
-		case strings.HasSuffix(e.Wait, " closed unmerged"):
-			fmt.Sscanf(e.Wait, "PR #%d", &n)
+		case pr.State == planner.PRClosed:
 			why = fmt.Sprintf("ferry paused `%s` in migration `%s`: this pull request was closed without merging, and ferry never opens it again by itself.\n\n"+
 				"To resume, reopen this pull request: ferry regenerates it from the base branch on its next run. "+
 				"To stop the migration instead, set `spec.paused: true` (or `spec.abort: true` to roll back) in the Migration.", e.Workload, e.Migration)
-		case strings.HasSuffix(e.Wait, " has a commit ferry did not write"):
-			fmt.Sscanf(e.Wait, "PR #%d", &n)
+		case pr.Foreign:
 			why = fmt.Sprintf("ferry paused `%s` in migration `%s`: the head of this pull request is a commit ferry did not write, and ferry merges only its own commits.\n\n"+
 				"To resume, close this pull request and delete its branch: ferry opens a new one from the base branch. "+
 				"To keep the change, make it in a pull request of its own after the migration.", e.Workload, e.Migration)
 		default:
-			continue
-		}
-		if n == 0 {
-			continue
+			continue // held by a label a person put there: nothing to explain
 		}
 		comments, err := c.Comments(ctx, n)
 		if err != nil {

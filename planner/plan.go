@@ -66,6 +66,10 @@ type Entry struct {
 	// "paused", "PR #41 closed unmerged", "validation: ...". Empty when
 	// Next is set or the workload is done.
 	Wait string `json:",omitempty"`
+	// BlockedBy is the pull request the workload waits on, when a person's
+	// act on it stops the stage: held, a commit ferry did not write, or
+	// closed without merging.
+	BlockedBy *PR `json:",omitempty"`
 }
 
 // Action is one stage to carry out: the edit to make, as data.

@@ -616,8 +616,8 @@ func (pl *planning) gatePin(e *entry, v *view) {
 		e.Wait = "paused"
 		return
 	}
-	if _, wait := pl.prGate(v, Stage{Kind: Pin}); wait != "" {
-		e.Wait = wait // a person's word on the pull request comes first
+	if _, blocking, wait := pl.prGate(v, Stage{Kind: Pin}); wait != "" {
+		e.Wait, e.BlockedBy = wait, blocking // a person's word on the pull request comes first
 		return
 	}
 	if len(w.Problems) > 0 {
@@ -694,9 +694,9 @@ func (pl *planning) gateForward(e *entry, v *view, st Stage, gates []string) {
 // action the entry's candidate.
 func (pl *planning) propose(e *entry, v *view, st Stage, gates []string) {
 	m := v.m
-	open, wait := pl.prGate(v, st)
+	open, blocking, wait := pl.prGate(v, st)
 	if wait != "" {
-		e.Wait = wait
+		e.Wait, e.BlockedBy = wait, blocking
 		return
 	}
 	a := &Action{Migration: m.Name, Workload: v.w.Name, Stage: st, From: m.From, To: slices.Clone(m.To), Gates: gates}
@@ -715,10 +715,10 @@ func (pl *planning) propose(e *entry, v *view, st Stage, gates []string) {
 }
 
 // prGate finds the pull request of a stage: the open one the action
-// updates, or why the stage waits on its pull request (held, a foreign
-// commit, closed without merging).
-func (pl *planning) prGate(v *view, st Stage) (*PR, string) {
-	var open, closed, merged *PR
+// updates, or the one the stage waits on and why (held, a foreign commit,
+// closed without merging).
+func (pl *planning) prGate(v *view, st Stage) (open, blocking *PR, wait string) {
+	var closed, merged *PR
 	for i := range pl.prs {
 		pr := &pl.prs[i]
 		if pr.Migration != v.m.Name || pr.Workload != v.w.Name || pr.Stage != st {
@@ -737,15 +737,20 @@ func (pl *planning) prGate(v *view, st Stage) (*PR, string) {
 	}
 	switch {
 	case open != nil && open.Held:
-		return nil, "held: ferry/hold on PR #" + strconv.Itoa(open.Number)
+		return nil, clonePR(open), "held: ferry/hold on PR #" + strconv.Itoa(open.Number)
 	case open != nil && open.Foreign:
-		return nil, "PR #" + strconv.Itoa(open.Number) + " has a commit ferry did not write"
+		return nil, clonePR(open), "PR #" + strconv.Itoa(open.Number) + " has a commit ferry did not write"
 	case open != nil:
-		return open, ""
+		return open, nil, ""
 	case closed != nil && (merged == nil || merged.Number < closed.Number):
-		return nil, "PR #" + strconv.Itoa(closed.Number) + " closed unmerged"
+		return nil, clonePR(closed), "PR #" + strconv.Itoa(closed.Number) + " closed unmerged"
 	}
-	return nil, ""
+	return nil, nil, ""
+}
+
+func clonePR(pr *PR) *PR {
+	c := *pr
+	return &c
 }
 
 // allocate hands out maxInFlight and maxOpen slots to the candidates and
