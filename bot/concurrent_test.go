@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 
 	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/fixtures"
@@ -19,29 +17,10 @@ import (
 
 // TestTwoRunsAtOnce runs two bots on one repo at the same time, on every
 // scheduled run, as two overlapping cron jobs would: one's compare-and-swap
-// loses and it skips, and the migration ends as a single bot's does.
+// loses and it skips, no run fails, and the migration ends as a single
+// bot's does. Both over one *gitstore.Repo (which says it is safe for
+// concurrent use) and over two opens of its directory (two processes).
 func TestTwoRunsAtOnce(t *testing.T) {
-	testTwoRuns(t, false, true, false)
-}
-
-// TestTwoRunsAtOnceConverges is TestTwoRunsAtOnce over two gitstore.Open
-// of the repo (two processes), tolerating the runs that fail on the ref
-// race (the schedule retries a failed run) and working around the
-// Local.Merge bug: the migration still ends as a single bot's does,
-// nothing doubled or left over.
-func TestTwoRunsAtOnceConverges(t *testing.T) {
-	testTwoRuns(t, true, false)
-}
-
-// TestTwoRunsAtOnceOneRepo is TestTwoRunsAtOnceConverges with both bots
-// over one *gitstore.Repo, which says it is safe for concurrent use.
-func TestTwoRunsAtOnceOneRepo(t *testing.T) {
-	testTwoRuns(t, true, true)
-}
-
-// testTwoRuns migrates each crash repo with two bots at once, for each of
-// shared (one *gitstore.Repo, or two opens of its directory).
-func testTwoRuns(t *testing.T, tolerate bool, shared ...bool) {
 	for _, r := range crashRepos {
 		t.Run(r.name, func(t *testing.T) {
 			fsys, err := r.fsys()
@@ -49,14 +28,14 @@ func testTwoRuns(t *testing.T, tolerate bool, shared ...bool) {
 				t.Fatal(err)
 			}
 			want := reference(t, fsys)
-			for _, shared := range shared {
+			for _, shared := range []bool{true, false} {
 				name := "two-opens"
 				if shared {
 					name = "one-repo"
 				}
 				t.Run(name, func(t *testing.T) {
 					for i := range 2 { // the interleavings differ from one try to the next
-						twoRunsAtOnce(t, fsys, shared, tolerate, want)
+						twoRunsAtOnce(t, fsys, shared, want)
 						if t.Failed() {
 							t.Fatalf("try %d failed", i+1)
 						}
@@ -70,7 +49,7 @@ func testTwoRuns(t *testing.T, tolerate bool, shared ...bool) {
 // twoRunsAtOnce migrates a fresh repo of fsys with two bots running
 // together: over the same *gitstore.Repo when shared, else over two
 // gitstore.Open of the same directory.
-func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared, tolerate bool, want migration) {
+func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared bool, want migration) {
 	t.Helper()
 	repo, dir := newRepo(t, fsys)
 	clk := &clock{t: epoch}
@@ -92,7 +71,7 @@ func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared, tolerate bool, want migrati
 			t.Fatal(err)
 		}
 	}
-	skipped, raced := 0, 0
+	skipped := 0
 	for run := 1; run <= runs; run++ {
 		var wg sync.WaitGroup
 		var reps [2]*bot.Report
@@ -102,12 +81,7 @@ func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared, tolerate bool, want migrati
 		}
 		wg.Wait()
 		for i, err := range errs {
-			switch {
-			case err == nil:
-			case tolerate && storageRace(err):
-				raced++
-				t.Logf("run %d, bot %d: %v (tolerated)", run, i, err)
-			default:
+			if err != nil {
 				t.Errorf("run %d, bot %d: %v", run, i, err)
 			}
 		}
@@ -133,7 +107,7 @@ func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared, tolerate bool, want migrati
 			}
 			got := result(t, final, run)
 			checkMigration(t, final, got, want, false)
-			t.Logf("finished in %d runs, %d skipped actions, %d runs failed on the ref race", run, skipped, raced)
+			t.Logf("finished in %d runs, %d skipped actions", run, skipped)
 			return
 		}
 		clk.t = clk.t.Add(31 * time.Minute)
@@ -143,15 +117,6 @@ func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared, tolerate bool, want migrati
 
 // done reports whether a run found the migration finished.
 func done(rep *bot.Report) bool { return rep != nil && rep.Plan != nil && finished(rep.Plan) }
-
-// storageRace reports whether err is a reader seeing a ref file that a
-// concurrent UpdateRef has truncated and not yet rewritten: an empty ref
-// file, or main not found (main is never deleted; gitstore has no typed
-// error naming the ref, hence the message).
-func storageRace(err error) bool {
-	return errors.Is(err, dotgit.ErrEmptyRefFile) ||
-		errors.Is(err, gitstore.ErrUnknownRevision) && strings.Contains(err.Error(), "resolve refs/heads/main:")
-}
 
 // TestLocalMergeBranchMoved merges a pull request whose branch another run
 // has moved or deleted since ferry pushed head: the merge must not happen
