@@ -14,7 +14,7 @@ import (
 
 // corpusFiles returns the YAML files under $FERRY_CORPUS, real deployment
 // repos byte for byte, or skips the test.
-func corpusFiles(t *testing.T) map[string][]byte {
+func corpusFiles(t testing.TB) map[string][]byte {
 	t.Helper()
 	dir := os.Getenv("FERRY_CORPUS")
 	if dir == "" {

@@ -41,32 +41,68 @@ func parse(name string, src []byte) (*file, error) {
 	if bytes.HasPrefix(src, bom) {
 		start = len(bom)
 	}
-	f.lines = append(f.lines, start)
-	for i := start; i < len(src); i++ {
-		if src[i] == '\n' {
-			f.lines = append(f.lines, i+1)
-		}
-	}
+	f.lines = lineIndex(src, start)
 	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
 		f.eol = "\r\n"
 	}
+	docs, ok := []*yaml.Node(nil), false
+	if start == 0 {
+		docs, ok = scan(src, f.lines)
+	}
+	if !ok {
+		var err error
+		if docs, err = decode(name, src); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range docs {
+		if err := checkDuplicates(name, d); err != nil {
+			return nil, err
+		}
+	}
+	f.docs = docs
+	return f, nil
+}
+
+// lineIndex is the offset where each line starts, the first at start.
+func lineIndex(src []byte, start int) []int {
+	lines := make([]int, 1, 1+bytes.Count(src, []byte("\n")))
+	lines[0] = start
+	for i := start; ; {
+		j := bytes.IndexByte(src[i:], '\n')
+		if j < 0 {
+			return lines
+		}
+		i += j + 1
+		lines = append(lines, i)
+	}
+}
+
+// decode parses src with yaml.v3, the reference parser, for what scan does
+// not take. Comments are dropped, as scan drops them: rewrite keeps them in
+// the bytes, and nodes from either path should look the same.
+func decode(name string, src []byte) ([]*yaml.Node, error) {
+	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
+		doc := new(yaml.Node)
+		err := dec.Decode(doc)
 		if errors.Is(err, io.EOF) {
-			break
+			return docs, nil
 		}
 		if err != nil {
 			return nil, parseError(name, err)
 		}
-		if err := checkDuplicates(name, &doc); err != nil {
-			return nil, err
-		}
-		d := doc
-		f.docs = append(f.docs, &d)
+		dropComments(doc)
+		docs = append(docs, doc)
 	}
-	return f, nil
+}
+
+func dropComments(n *yaml.Node) {
+	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+	for _, c := range n.Content {
+		dropComments(c)
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -81,7 +117,19 @@ func parseError(name string, err error) error {
 }
 
 func checkDuplicates(name string, n *yaml.Node) error {
-	if n.Kind == yaml.MappingNode {
+	if n.Kind == yaml.MappingNode && len(n.Content) <= 16 {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			for j := 0; j < i; j += 2 {
+				if first := n.Content[j]; first.Kind == yaml.ScalarNode && first.Value == k.Value {
+					return &ParseError{File: name, Line: k.Line, Err: fmt.Errorf("duplicate key %q (first on line %d)", k.Value, first.Line)}
+				}
+			}
+		}
+	} else if n.Kind == yaml.MappingNode {
 		seen := make(map[string]int, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]

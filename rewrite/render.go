@@ -17,6 +17,9 @@ var yaml11 = regexp.MustCompile(`^(?i:y|n|yes|no|on|off)$|^[-+]?[0-9][0-9_]*(:[0
 
 // implicitTag is the tag yaml.v3 resolves a plain scalar with this text to.
 func implicitTag(s string) string {
+	if simplePlain(s) {
+		return plainTag(s)
+	}
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
 		return ""
@@ -26,6 +29,18 @@ func implicitTag(s string) string {
 		return ""
 	}
 	return c.ShortTag()
+}
+
+// simplePlain reports whether s is text that reads back as itself when
+// written plain anywhere: a letter or digit, then letters, digits and ._/+-.
+func simplePlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && strings.IndexByte("._/+-", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // plainSafe reports whether s can be written as a plain scalar and read back

@@ -1,0 +1,697 @@
+package rewrite
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// scan is the fast path of parse. Deployment-repo YAML keeps to a small part
+// of the language: block mappings and sequences, one-line scalars, literal
+// and folded block scalars, empty or one-line flow sequences, comments and
+// document markers. For such a stream scan builds the documents yaml.v3
+// builds (kind, tag, style, value and position of every node; comments are
+// not kept, as parse does not keep them), about ten times faster. It reports
+// false for anything else (tabs, anchors, aliases, tags, multi-line flow or
+// plain or quoted scalars, escapes it does not know, directives, a document
+// that is a bare scalar, anything yaml.v3 would refuse) and the caller parses
+// with yaml.v3, which stays the reference: FuzzScan and TestCorpusScan
+// require both to agree on every stream scan accepts.
+//
+// scan never fails with an error: every error message comes from yaml.v3.
+func scan(src []byte, lines []int) ([]*yaml.Node, bool) {
+	s := scanner{src: src, lines: lines, ascii: true}
+	if !s.chars() {
+		return nil, false
+	}
+	s.n = len(lines)
+	if lines[len(lines)-1] == len(src) {
+		s.n--
+	}
+	return s.stream()
+}
+
+type scanner struct {
+	src   []byte
+	lines []int // start offsets, as in file
+	n     int   // number of lines
+	ascii bool
+	ptrs  []*yaml.Node // the children of collections are cut from here
+	stack []*yaml.Node // children of the collections being read
+}
+
+// children moves the children pushed since mark into their own slice.
+func (s *scanner) children(mark int) []*yaml.Node {
+	n := len(s.stack) - mark
+	if len(s.ptrs) < n {
+		s.ptrs = make([]*yaml.Node, max(n, 64))
+	}
+	c := s.ptrs[:n:n]
+	s.ptrs = s.ptrs[n:]
+	copy(c, s.stack[mark:])
+	s.stack = s.stack[:mark]
+	return c
+}
+
+// chars accepts only what yaml.v3 reads as printable, without tabs, lone
+// carriage returns, a byte order mark or the Unicode line breaks (NEL, LS,
+// PS), which yaml.v3 counts as lines where the line index does not.
+func (s *scanner) chars() bool {
+	src := s.src
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c >= 0x20 && c < 0x7f, c == '\n':
+		case c == '\r':
+			if i+1 >= len(src) || src[i+1] != '\n' {
+				return false
+			}
+		case c < 0x80:
+			return false
+		default:
+			s.ascii = false
+			r, size := utf8.DecodeRune(src[i:])
+			if r < 0xa0 || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == 0xfffe || r == 0xffff || r == utf8.RuneError {
+				return false
+			}
+			i += size - 1
+		}
+	}
+	return true
+}
+
+// Lines are 0-based here; yaml.Node lines are 1-based.
+
+func (s *scanner) start(l int) int { return s.lines[l] }
+
+func (s *scanner) end(l int) int {
+	e := len(s.src)
+	if l+1 < len(s.lines) {
+		e = s.lines[l+1] - 1
+		if e > s.lines[l] && s.src[e-1] == '\r' {
+			e--
+		}
+	}
+	return e
+}
+
+func (s *scanner) hasEOL(l int) bool { return l+1 < len(s.lines) }
+
+func (s *scanner) indent(l int) int {
+	i, e := s.start(l), s.end(l)
+	for i < e && s.src[i] == ' ' {
+		i++
+	}
+	return i - s.start(l)
+}
+
+// content is the offset of line l's first non-space byte.
+func (s *scanner) content(l int) int { return s.start(l) + s.indent(l) }
+
+// empty reports whether line l is blank or a comment.
+func (s *scanner) empty(l int) bool {
+	c := s.content(l)
+	return c == s.end(l) || s.src[c] == '#'
+}
+
+// marker reports a "---" or "..." line; ok is false when something other
+// than a comment follows the marker.
+func (s *scanner) marker(l int) (start, end, ok bool) {
+	b := s.src[s.start(l):s.end(l)]
+	if len(b) < 3 || (string(b[:3]) != "---" && string(b[:3]) != "...") || (len(b) > 3 && b[3] != ' ') {
+		return false, false, true
+	}
+	rest := skipSpaces(b, 3)
+	return b[0] == '-', b[0] == '.', rest == len(b) || b[rest] == '#'
+}
+
+// next is the first line from l that is not blank or a comment.
+func (s *scanner) next(l int) int {
+	for l < s.n && s.empty(l) {
+		l++
+	}
+	return l
+}
+
+// dash reports whether a block sequence entry starts at offset at.
+func (s *scanner) dash(at, end int) bool {
+	return s.src[at] == '-' && (at+1 == end || s.src[at+1] == ' ')
+}
+
+// ends reports whether a line ends with a node stopping at offset at: only
+// spaces follow, and perhaps a comment.
+func (s *scanner) ends(at, end int) bool {
+	i := skipSpaces(s.src[:end], at)
+	return i == end || (s.src[i] == '#' && s.src[i-1] == ' ')
+}
+
+func skipSpaces(b []byte, i int) int {
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+func (s *scanner) node(kind yaml.Kind, tag string, l, at int) *yaml.Node {
+	n := new(yaml.Node)
+	n.Kind, n.Tag, n.Line, n.Column = kind, tag, l+1, s.column(l, at)
+	return n
+}
+
+// column is yaml.v3's column of offset at on line l: 1-based, in runes.
+func (s *scanner) column(l, at int) int {
+	if s.ascii {
+		return at - s.start(l) + 1
+	}
+	return utf8.RuneCount(s.src[s.start(l):at]) + 1
+}
+
+func (s *scanner) stream() ([]*yaml.Node, bool) {
+	var docs []*yaml.Node
+	l := s.next(0)
+	for l < s.n {
+		start, end, ok := s.marker(l)
+		if !ok || end {
+			return nil, false
+		}
+		var doc *yaml.Node
+		body := l
+		if start {
+			doc = s.node(yaml.DocumentNode, "", l, s.start(l))
+			body = s.next(l + 1)
+			if body == s.n || s.isMarker(body) {
+				if body == s.n && (s.n == 0 || !s.hasEOL(s.n-1)) {
+					return nil, false
+				}
+				doc.Content = []*yaml.Node{s.node(yaml.ScalarNode, "!!null", body, s.startOr(body))}
+				docs = append(docs, doc)
+				l = body
+				continue
+			}
+		} else {
+			doc = s.node(yaml.DocumentNode, "", l, s.content(l))
+		}
+		root, after, ok := s.block(body, s.content(body), -1)
+		if !ok {
+			return nil, false
+		}
+		doc.Content = []*yaml.Node{root}
+		docs = append(docs, doc)
+		l = after
+		if l < s.n {
+			start, end, ok := s.marker(l)
+			switch {
+			case !ok || !(start || end):
+				return nil, false
+			case end:
+				l = s.next(l + 1)
+				if l < s.n {
+					if start, _, ok := s.marker(l); !ok || !start {
+						return nil, false
+					}
+				}
+			}
+		}
+	}
+	return docs, true
+}
+
+func (s *scanner) isMarker(l int) bool {
+	start, end, _ := s.marker(l)
+	return start || end
+}
+
+func (s *scanner) startOr(l int) int {
+	if l < s.n {
+		return s.start(l)
+	}
+	return len(s.src)
+}
+
+// block reads the node starting at offset at of line l, inside a collection
+// whose entries are at column parent (-1 at the top of a document). It
+// returns the node and the next line that is not blank or a comment.
+func (s *scanner) block(l, at, parent int) (*yaml.Node, int, bool) {
+	end := s.end(l)
+	if s.dash(at, end) {
+		if at != s.content(l) {
+			return nil, 0, false
+		}
+		return s.sequence(l, at)
+	}
+	if k, colon, ok := s.key(l, at, end); ok {
+		return s.mapping(l, at, k, colon)
+	}
+	if parent < 0 {
+		return nil, 0, false
+	}
+	return s.value(l, at, parent)
+}
+
+func (s *scanner) sequence(l, at int) (*yaml.Node, int, bool) {
+	col := at - s.start(l)
+	seq := s.node(yaml.SequenceNode, "!!seq", l, at)
+	mark := len(s.stack)
+	var next int
+	for {
+		end := s.end(l)
+		item := skipSpaces(s.src[:end], at+1)
+		var v *yaml.Node
+		if item == end || s.src[item] == '#' {
+			next = s.next(l + 1)
+			if next < s.n && s.indent(next) > col && !s.isMarker(next) {
+				var ok bool
+				if v, next, ok = s.block(next, s.content(next), col); !ok {
+					return nil, 0, false
+				}
+			} else {
+				v = s.node(yaml.ScalarNode, "!!null", l, at+1)
+			}
+		} else {
+			if s.dash(item, end) {
+				return nil, 0, false
+			}
+			var ok bool
+			if v, next, ok = s.block(l, item, col); !ok {
+				return nil, 0, false
+			}
+		}
+		s.stack = append(s.stack, v)
+		if next == s.n || s.isMarker(next) {
+			break
+		}
+		if ind := s.indent(next); ind < col {
+			break
+		} else if ind > col {
+			return nil, 0, false
+		} else if !s.dash(s.content(next), s.end(next)) {
+			break // a compact sequence ends; its mapping goes on
+		}
+		l, at = next, s.content(next)
+	}
+	seq.Content = s.children(mark)
+	return seq, next, true
+}
+
+func (s *scanner) mapping(l, at int, k *yaml.Node, colon int) (*yaml.Node, int, bool) {
+	col := at - s.start(l)
+	m := s.node(yaml.MappingNode, "!!map", l, at)
+	mark := len(s.stack)
+	var next int
+	for {
+		end := s.end(l)
+		if k.Value == "<<" && k.Tag == "!!merge" {
+			return nil, 0, false
+		}
+		v0 := skipSpaces(s.src[:end], colon+1)
+		var v *yaml.Node
+		if v0 == end || s.src[v0] == '#' {
+			next = s.next(l + 1)
+			if next < s.n && !s.isMarker(next) && (s.indent(next) > col || s.indent(next) == col && s.dash(s.content(next), s.end(next))) {
+				var ok bool
+				if v, next, ok = s.block(next, s.content(next), col); !ok {
+					return nil, 0, false
+				}
+			} else {
+				v = s.node(yaml.ScalarNode, "!!null", l, colon+1)
+			}
+		} else {
+			var ok bool
+			if v, next, ok = s.value(l, v0, col); !ok {
+				return nil, 0, false
+			}
+		}
+		s.stack = append(s.stack, k, v)
+		if next == s.n || s.isMarker(next) {
+			break
+		}
+		if ind := s.indent(next); ind < col {
+			break
+		} else if ind > col {
+			return nil, 0, false
+		}
+		l, at = next, s.content(next)
+		var ok bool
+		if k, colon, ok = s.key(l, at, s.end(l)); !ok {
+			return nil, 0, false
+		}
+	}
+	m.Content = s.children(mark)
+	return m, next, true
+}
+
+// key reads a mapping key at offset at: a plain or quoted scalar on one line
+// followed by ": " or ":" at the end of the line.
+func (s *scanner) key(l, at, end int) (*yaml.Node, int, bool) {
+	src := s.src
+	var k *yaml.Node
+	var after int
+	switch src[at] {
+	case '"', '\'':
+		var ok bool
+		if k, after, ok = s.quoted(l, at, end); !ok {
+			return nil, 0, false
+		}
+		after = skipSpaces(src[:end], after)
+	default:
+		if !plainStart(src, at, end) {
+			return nil, 0, false
+		}
+		after = -1
+		for i := at; i < end; i++ {
+			if src[i] == ':' && (i+1 == end || src[i+1] == ' ') {
+				after = i
+				break
+			}
+			if src[i] == '#' && src[i-1] == ' ' {
+				return nil, 0, false
+			}
+		}
+		if after < 0 {
+			return nil, 0, false
+		}
+		e := after
+		for src[e-1] == ' ' {
+			e--
+		}
+		k = s.plain(l, at, e)
+	}
+	if after >= end || src[after] != ':' || (after+1 < end && src[after+1] != ' ') || after-at > 1000 {
+		return nil, 0, false
+	}
+	return k, after, true
+}
+
+// plainStart reports whether a plain scalar may start at offset at.
+func plainStart(src []byte, at, end int) bool {
+	switch src[at] {
+	case '-', '?', ':':
+		return at+1 < end && src[at+1] != ' '
+	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
+		return false
+	}
+	return true
+}
+
+func (s *scanner) plain(l, at, e int) *yaml.Node {
+	n := s.node(yaml.ScalarNode, "", l, at)
+	n.Value = string(s.src[at:e])
+	n.Tag = plainTag(n.Value)
+	return n
+}
+
+// plainTag is the tag yaml.v3 resolves a plain scalar to (its resolve, in
+// short for the common cases): text that starts with a letter is a string
+// unless it is one of the bool and null words; digits without a leading
+// zero that fit in an int64 are an int. The rest goes through yaml.v3.
+func plainTag(s string) string {
+	if s == "" {
+		return "!!null"
+	}
+	switch c := s[0]; {
+	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		switch s {
+		case "true", "True", "TRUE", "false", "False", "FALSE":
+			return "!!bool"
+		case "null", "Null", "NULL":
+			return "!!null"
+		}
+		return "!!str"
+	case c >= '1' && c <= '9' && len(s) <= 18:
+		i := 1
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == len(s) {
+			return "!!int"
+		}
+	}
+	n := yaml.Node{Kind: yaml.ScalarNode, Value: s}
+	return n.ShortTag()
+}
+
+// value reads a scalar or a one-line flow collection that is a value, at
+// offset at of line l.
+func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
+	src, end := s.src, s.end(l)
+	var n *yaml.Node
+	var after int
+	switch src[at] {
+	case '"', '\'':
+		var ok bool
+		if n, after, ok = s.quoted(l, at, end); !ok {
+			return nil, 0, false
+		}
+	case '|', '>':
+		return s.blockScalar(l, at, parent)
+	case '[':
+		var ok bool
+		if n, after, ok = s.flowSequence(l, at, end); !ok {
+			return nil, 0, false
+		}
+	case '{':
+		i := skipSpaces(src[:end], at+1)
+		if i == end || src[i] != '}' {
+			return nil, 0, false
+		}
+		n, after = s.node(yaml.MappingNode, "!!map", l, at), i+1
+		n.Style = yaml.FlowStyle
+	default:
+		if !plainStart(src, at, end) {
+			return nil, 0, false
+		}
+		after = end
+		for i := at; i < end; i++ {
+			if src[i] == ':' && (i+1 == end || src[i+1] == ' ') {
+				return nil, 0, false // a mapping where yaml.v3 allows none
+			}
+			if src[i] == '#' && src[i-1] == ' ' {
+				after = i
+				break
+			}
+		}
+		e := after
+		for src[e-1] == ' ' {
+			e--
+		}
+		n = s.plain(l, at, e)
+	}
+	if !s.ends(after, end) {
+		return nil, 0, false
+	}
+	return n, s.next(l + 1), true
+}
+
+// quoted reads a one-line single- or double-quoted scalar; after is the
+// offset past the closing quote.
+func (s *scanner) quoted(l, at, end int) (n *yaml.Node, after int, ok bool) {
+	src, q := s.src, s.src[at]
+	var buf []byte // the value, once an escape makes it differ from the text
+	escaped := false
+	i := at + 1
+	for ; i < end; i++ {
+		c := src[i]
+		if c != q && (c != '\\' || q != '"') {
+			if escaped {
+				buf = append(buf, c)
+			}
+			continue
+		}
+		if c == q && (q == '"' || i+1 == end || src[i+1] != '\'') {
+			break // the closing quote
+		}
+		// '' in single quotes, or a backslash escape in double quotes
+		if i+1 == end {
+			return nil, 0, false
+		}
+		e, known := c, true
+		if c == '\\' {
+			e, known = escapes[src[i+1]]
+		}
+		if !known {
+			return nil, 0, false
+		}
+		if !escaped {
+			escaped = true
+			buf = append(buf, src[at+1:i]...)
+		}
+		buf = append(buf, e)
+		i++
+	}
+	if i == end {
+		return nil, 0, false
+	}
+	n = s.node(yaml.ScalarNode, "!!str", l, at)
+	if escaped {
+		n.Value = string(buf)
+	} else {
+		n.Value = string(src[at+1 : i])
+	}
+	n.Style = yaml.SingleQuotedStyle
+	if q == '"' {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n, i + 1, true
+}
+
+var escapes = map[byte]byte{'\\': '\\', '"': '"', '/': '/', 'n': '\n', 't': '\t', 'r': '\r', '0': 0}
+
+// flowSequence reads a flow sequence of one-line scalars on one line.
+func (s *scanner) flowSequence(l, at, end int) (*yaml.Node, int, bool) {
+	src := s.src
+	seq := s.node(yaml.SequenceNode, "!!seq", l, at)
+	seq.Style = yaml.FlowStyle
+	i := skipSpaces(src[:end], at+1)
+	if i < end && src[i] == ']' {
+		return seq, i + 1, true
+	}
+	mark := len(s.stack)
+	for i < end {
+		var item *yaml.Node
+		switch src[i] {
+		case '"', '\'':
+			var ok bool
+			if item, i, ok = s.quoted(l, i, end); !ok {
+				return nil, 0, false
+			}
+		default:
+			if !plainStart(src, i, end) || strings.IndexByte("-?:", src[i]) >= 0 && strings.IndexByte(",[]{}", src[i+1]) >= 0 {
+				return nil, 0, false
+			}
+			j := i
+			for j < end && src[j] != ',' && src[j] != ']' {
+				switch src[j] {
+				case '[', '{', '}', '#', ':':
+					return nil, 0, false
+				}
+				j++
+			}
+			e := j
+			for e > i && src[e-1] == ' ' {
+				e--
+			}
+			item, i = s.plain(l, i, e), j
+		}
+		s.stack = append(s.stack, item)
+		i = skipSpaces(src[:end], i)
+		if i == end {
+			return nil, 0, false
+		}
+		if src[i] == ']' {
+			seq.Content = s.children(mark)
+			return seq, i + 1, true
+		}
+		if src[i] != ',' {
+			return nil, 0, false
+		}
+		i = skipSpaces(src[:end], i+1)
+		if i < end && src[i] == ']' {
+			return nil, 0, false // a trailing comma
+		}
+	}
+	return nil, 0, false
+}
+
+// blockScalar reads a literal or folded scalar whose header is at offset at
+// of line l, in a collection at column parent. It takes the common shapes:
+// no indentation indicator, content lines that start at one column, and in a
+// folded scalar no more-indented lines.
+func (s *scanner) blockScalar(l, at, parent int) (*yaml.Node, int, bool) {
+	src, end := s.src, s.end(l)
+	literal := src[at] == '|'
+	chomp := byte(0)
+	i := at + 1
+	if i < end && (src[i] == '-' || src[i] == '+') {
+		chomp = src[i]
+		i++
+	}
+	if i < end && src[i] != ' ' {
+		return nil, 0, false
+	}
+	if !s.ends(i, end) {
+		return nil, 0, false
+	}
+	// The content: lines more indented than parent, and blank lines.
+	first, last, indent := -1, -1, 0
+	l2 := l + 1
+	for ; l2 < s.n; l2++ {
+		ind, e := s.indent(l2), s.end(l2)
+		if s.start(l2)+ind == e { // spaces only
+			if first >= 0 && ind > indent || first < 0 && ind > parent+1 {
+				return nil, 0, false // spaces that may be content
+			}
+			continue
+		}
+		if first < 0 {
+			if ind <= parent {
+				return nil, 0, false // an empty scalar
+			}
+			first, indent = l2, ind
+		} else if ind < indent {
+			break
+		}
+		if !literal && ind > indent {
+			return nil, 0, false
+		}
+		last = l2
+	}
+	if first < 0 || first != l+1 && !literal {
+		return nil, 0, false
+	}
+	if l2 == s.n && chomp == '+' && last != s.n-1 {
+		return nil, 0, false
+	}
+	return s.blockValue(l, at, literal, chomp, first, last, indent, l2)
+}
+
+// blockValue builds a block scalar's value from its content lines.
+func (s *scanner) blockValue(l, at int, literal bool, chomp byte, first, last, indent, after int) (*yaml.Node, int, bool) {
+	src := s.src
+	var b []byte
+	for j := l + 1; j < first; j++ { // leading blank lines
+		b = append(b, '\n')
+	}
+	blanks := 0
+	for j := first; j <= last; j++ {
+		line := src[s.start(j):s.end(j)]
+		if len(line) <= indent {
+			blanks++
+			continue
+		}
+		if j > first {
+			switch {
+			case literal:
+				for range blanks + 1 {
+					b = append(b, '\n')
+				}
+			case blanks == 0:
+				b = append(b, ' ')
+			default:
+				for range blanks {
+					b = append(b, '\n')
+				}
+			}
+		}
+		blanks = 0
+		b = append(b, line[indent:]...)
+	}
+	if s.hasEOL(last) {
+		switch chomp {
+		case 0:
+			b = append(b, '\n')
+		case '+':
+			b = append(b, '\n')
+			for j := last + 1; j < after; j++ {
+				b = append(b, '\n')
+			}
+		}
+	}
+	n := s.node(yaml.ScalarNode, "!!str", l, at)
+	n.Value = string(b)
+	n.Style = yaml.LiteralStyle
+	if !literal {
+		n.Style = yaml.FoldedStyle
+	}
+	return n, s.next(after), true
+}
