@@ -130,15 +130,16 @@ type splice struct {
 }
 
 type planner struct {
-	f       *file
-	docs    []*yaml.Node              // the intended tree, once a structural edit needs it
-	copies  map[*yaml.Node]*yaml.Node // input node -> intended node
-	sets    map[*yaml.Node]scalar     // until then: input scalar -> its intended value
-	aliased map[*yaml.Node]bool       // input nodes an alias points to
-	dirty   map[*yaml.Node]bool       // flow collections to re-render
-	splices []splice
-	results []Result
-	layout  layout
+	f           *file
+	docs        []*yaml.Node              // the intended tree, once a structural edit needs it
+	copies      map[*yaml.Node]*yaml.Node // input node -> intended node
+	sets        map[*yaml.Node]scalar     // until then: input scalar -> its intended value
+	aliased     map[*yaml.Node]bool       // input nodes an alias points to
+	dirty       map[*yaml.Node]bool       // flow collections to re-render
+	splices     []splice
+	results     []Result
+	layout      layout // see fileLayout
+	layoutFound bool
 }
 
 // A scalar is the intended tag and value of a scalar node.
@@ -146,11 +147,14 @@ type scalar struct{ tag, value string }
 
 func newPlanner(f *file) *planner {
 	p := &planner{
-		f:       f,
-		aliased: make(map[*yaml.Node]bool),
-		dirty:   make(map[*yaml.Node]bool),
-		sets:    make(map[*yaml.Node]scalar),
+		f:     f,
+		dirty: make(map[*yaml.Node]bool),
+		sets:  make(map[*yaml.Node]scalar),
 	}
+	if f.scanned {
+		return p // scan reads no aliases
+	}
+	p.aliased = make(map[*yaml.Node]bool)
 	var aliases func(n *yaml.Node)
 	aliases = func(n *yaml.Node) {
 		if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -163,8 +167,15 @@ func newPlanner(f *file) *planner {
 	for _, d := range f.docs {
 		aliases(d)
 	}
-	p.layout = f.detectLayout()
 	return p
+}
+
+// fileLayout is the file's layout, found when an edit first needs it.
+func (p *planner) fileLayout() layout {
+	if !p.layoutFound {
+		p.layout, p.layoutFound = p.f.detectLayout(), true
+	}
+	return p.layout
 }
 
 // intended returns the node of the intended tree for input node n, copying
@@ -249,7 +260,7 @@ func scanLayout(n, skip *yaml.Node, l *layout, indent, compact **bool) {
 // chain: the nearest ancestor whose other block collections show a style
 // wins over the file as a whole.
 func (p *planner) layoutNear(chain []*yaml.Node) layout {
-	l := p.layout
+	l := p.fileLayout()
 	var indent, compact *bool
 	target := chain[len(chain)-1]
 	for i := len(chain) - 2; i >= 0 && (indent == nil || compact == nil); i-- {

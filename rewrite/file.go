@@ -27,6 +27,9 @@ type file struct {
 	lines []int // lines[i] is the byte offset where line i+1 starts
 	eol   string
 	docs  []*yaml.Node
+	// scanned is true when scan read the documents: no anchors, aliases
+	// or tags.
+	scanned bool
 }
 
 func parse(name string, src []byte) (*file, error) {
@@ -60,7 +63,7 @@ func parse(name string, src []byte) (*file, error) {
 			return nil, err
 		}
 	}
-	f.docs = docs
+	f.docs, f.scanned = docs, ok
 	return f, nil
 }
 

@@ -55,23 +55,27 @@ func Match(field, value string) Step { return Step{kind: stepMatch, key: field, 
 // IsZero reports whether s is the zero Step.
 func (s Step) IsZero() bool { return s.kind == stepNone }
 
-func (s Step) String() string {
+func (s Step) String() string { return string(s.append(nil)) }
+
+func (s Step) append(b []byte) []byte {
 	switch s.kind {
 	case stepKey:
 		if plainKey(s.key) {
-			return "." + s.key
+			return append(append(b, '.'), s.key...)
 		}
-		return "[" + strconv.Quote(s.key) + "]"
+		return append(strconv.AppendQuote(append(b, '['), s.key), ']')
 	case stepIndex:
-		return "[" + strconv.Itoa(s.index) + "]"
+		return append(strconv.AppendInt(append(b, '['), int64(s.index), 10), ']')
 	case stepMatch:
-		v := s.value
-		if !plainKey(v) {
-			v = strconv.Quote(v)
+		b = append(append(append(b, '['), s.key...), '=')
+		if plainKey(s.value) {
+			b = append(b, s.value...)
+		} else {
+			b = strconv.AppendQuote(b, s.value)
 		}
-		return "[" + s.key + "=" + v + "]"
+		return append(b, ']')
 	}
-	return ""
+	return b
 }
 
 func plainKey(k string) bool {
@@ -89,20 +93,20 @@ func plainKey(k string) bool {
 
 // String returns the text form of p.
 func (p Path) String() string {
-	var b strings.Builder
+	b := make([]byte, 0, 64)
 	switch {
 	case p.Kind != "" || p.Name != "":
-		b.WriteString(p.Kind + "/" + p.Name + ":")
+		b = append(append(append(append(b, p.Kind...), '/'), p.Name...), ':')
 	case p.Doc != 0:
-		b.WriteString(strconv.Itoa(p.Doc) + ":")
+		b = append(strconv.AppendInt(b, int64(p.Doc), 10), ':')
 	}
 	if len(p.Steps) == 0 {
-		b.WriteString(".")
+		b = append(b, '.')
 	}
 	for _, s := range p.Steps {
-		b.WriteString(s.String())
+		b = s.append(b)
 	}
-	return b.String()
+	return string(b)
 }
 
 // Child returns p extended by steps.

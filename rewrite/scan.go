@@ -22,11 +22,15 @@ import (
 // scan never fails with an error: every error message comes from yaml.v3.
 func scan(src []byte, lines []int) ([]*yaml.Node, bool) {
 	s := scanner{src: src, lines: lines, ascii: true}
+	return s.run()
+}
+
+func (s *scanner) run() ([]*yaml.Node, bool) {
 	if !s.chars() {
 		return nil, false
 	}
-	s.n = len(lines)
-	if lines[len(lines)-1] == len(src) {
+	s.n = len(s.lines)
+	if s.lines[len(s.lines)-1] == len(s.src) {
 		s.n--
 	}
 	return s.stream()
@@ -39,6 +43,84 @@ type scanner struct {
 	ascii bool
 	ptrs  []*yaml.Node // the children of collections are cut from here
 	stack []*yaml.Node // children of the collections being read
+
+	// When want is set the scanner checks instead of building: each node
+	// it reads must be the next of want, the intended tree in pre-order,
+	// and it allocates nothing.
+	want    []wanted
+	seen    int
+	differ  bool
+	scratch yaml.Node
+}
+
+// wanted is a node of the intended tree: what compare looks at (kind,
+// anchor, and for a scalar short tag and value), and its number of children.
+type wanted struct {
+	kind       yaml.Kind
+	tag, value string
+	anchored   bool // scan reads no anchors, so never matches this node
+	children   int
+}
+
+// expect is the next node of the intended tree, or nil past its end.
+func (s *scanner) expect(kind yaml.Kind) *wanted {
+	i := s.seen
+	s.seen++
+	if i >= len(s.want) || s.want[i].kind != kind || s.want[i].anchored {
+		s.differ = true
+		return nil
+	}
+	return &s.want[i]
+}
+
+// collection starts a mapping, sequence or document; close ends it.
+func (s *scanner) collection(kind yaml.Kind, tag string, style yaml.Style, l, at int) (*yaml.Node, int) {
+	if s.want != nil {
+		i := s.seen
+		s.expect(kind)
+		return &s.scratch, i
+	}
+	n := s.node(kind, tag, l, at)
+	n.Style = style
+	return n, 0
+}
+
+// close gives the collection n (the want'th node) the children read since
+// mark.
+func (s *scanner) close(n *yaml.Node, want, mark int) {
+	if s.want != nil {
+		if want >= len(s.want) || s.want[want].children != len(s.stack)-mark {
+			s.differ = true
+		}
+		s.stack = s.stack[:mark]
+		return
+	}
+	n.Content = s.children(mark)
+}
+
+// scalar makes a scalar; tag "" resolves a plain one.
+func (s *scanner) scalar(tag string, style yaml.Style, value []byte, l, at int) *yaml.Node {
+	if s.want != nil {
+		w := s.expect(yaml.ScalarNode)
+		if w == nil || string(value) != w.value {
+			s.differ = true
+			return &s.scratch
+		}
+		if tag == "" {
+			tag = plainTag(w.value)
+		}
+		if tag != w.tag {
+			s.differ = true
+		}
+		return &s.scratch
+	}
+	n := s.node(yaml.ScalarNode, tag, l, at)
+	n.Value = string(value)
+	if tag == "" {
+		n.Tag = plainTag(n.Value)
+	}
+	n.Style = style
+	return n
 }
 
 // children moves the children pushed since mark into their own slice.
@@ -176,27 +258,31 @@ func (s *scanner) stream() ([]*yaml.Node, bool) {
 			return nil, false
 		}
 		var doc *yaml.Node
+		var want int
+		mark := len(s.stack)
 		body := l
 		if start {
-			doc = s.node(yaml.DocumentNode, "", l, s.start(l))
+			doc, want = s.collection(yaml.DocumentNode, "", 0, l, s.start(l))
 			body = s.next(l + 1)
 			if body == s.n || s.isMarker(body) {
 				if body == s.n && (s.n == 0 || !s.hasEOL(s.n-1)) {
 					return nil, false
 				}
-				doc.Content = []*yaml.Node{s.node(yaml.ScalarNode, "!!null", body, s.startOr(body))}
+				s.stack = append(s.stack, s.scalar("!!null", 0, nil, body, s.startOr(body)))
+				s.close(doc, want, mark)
 				docs = append(docs, doc)
 				l = body
 				continue
 			}
 		} else {
-			doc = s.node(yaml.DocumentNode, "", l, s.content(l))
+			doc, want = s.collection(yaml.DocumentNode, "", 0, l, s.content(l))
 		}
 		root, after, ok := s.block(body, s.content(body), -1)
 		if !ok {
 			return nil, false
 		}
-		doc.Content = []*yaml.Node{root}
+		s.stack = append(s.stack, root)
+		s.close(doc, want, mark)
 		docs = append(docs, doc)
 		l = after
 		if l < s.n {
@@ -240,8 +326,8 @@ func (s *scanner) block(l, at, parent int) (*yaml.Node, int, bool) {
 		}
 		return s.sequence(l, at)
 	}
-	if k, colon, ok := s.key(l, at, end); ok {
-		return s.mapping(l, at, k, colon)
+	if k, ok := s.key(at, end); ok {
+		return s.mapping(l, at, k)
 	}
 	if parent < 0 {
 		return nil, 0, false
@@ -251,7 +337,7 @@ func (s *scanner) block(l, at, parent int) (*yaml.Node, int, bool) {
 
 func (s *scanner) sequence(l, at int) (*yaml.Node, int, bool) {
 	col := at - s.start(l)
-	seq := s.node(yaml.SequenceNode, "!!seq", l, at)
+	seq, want := s.collection(yaml.SequenceNode, "!!seq", 0, l, at)
 	mark := len(s.stack)
 	var next int
 	for {
@@ -266,7 +352,7 @@ func (s *scanner) sequence(l, at int) (*yaml.Node, int, bool) {
 					return nil, 0, false
 				}
 			} else {
-				v = s.node(yaml.ScalarNode, "!!null", l, at+1)
+				v = s.scalar("!!null", 0, nil, l, at+1)
 			}
 		} else {
 			if s.dash(item, end) {
@@ -290,21 +376,30 @@ func (s *scanner) sequence(l, at int) (*yaml.Node, int, bool) {
 		}
 		l, at = next, s.content(next)
 	}
-	seq.Content = s.children(mark)
+	s.close(seq, want, mark)
 	return seq, next, true
 }
 
-func (s *scanner) mapping(l, at int, k *yaml.Node, colon int) (*yaml.Node, int, bool) {
+// A foundKey is a mapping key found on a line, before its node is made.
+type foundKey struct {
+	at, colon int
+	value     []byte
+	style     yaml.Style // 0 for plain
+}
+
+func (s *scanner) mapping(l, at int, k foundKey) (*yaml.Node, int, bool) {
 	col := at - s.start(l)
-	m := s.node(yaml.MappingNode, "!!map", l, at)
+	m, want := s.collection(yaml.MappingNode, "!!map", 0, l, at)
 	mark := len(s.stack)
 	var next int
 	for {
 		end := s.end(l)
-		if k.Value == "<<" && k.Tag == "!!merge" {
-			return nil, 0, false
+		tag := "!!str"
+		if k.style == 0 {
+			tag = ""
 		}
-		v0 := skipSpaces(s.src[:end], colon+1)
+		key := s.scalar(tag, k.style, k.value, l, k.at)
+		v0 := skipSpaces(s.src[:end], k.colon+1)
 		var v *yaml.Node
 		if v0 == end || s.src[v0] == '#' {
 			next = s.next(l + 1)
@@ -314,7 +409,7 @@ func (s *scanner) mapping(l, at int, k *yaml.Node, colon int) (*yaml.Node, int, 
 					return nil, 0, false
 				}
 			} else {
-				v = s.node(yaml.ScalarNode, "!!null", l, colon+1)
+				v = s.scalar("!!null", 0, nil, l, k.colon+1)
 			}
 		} else {
 			var ok bool
@@ -322,7 +417,7 @@ func (s *scanner) mapping(l, at int, k *yaml.Node, colon int) (*yaml.Node, int, 
 				return nil, 0, false
 			}
 		}
-		s.stack = append(s.stack, k, v)
+		s.stack = append(s.stack, key, v)
 		if next == s.n || s.isMarker(next) {
 			break
 		}
@@ -331,56 +426,65 @@ func (s *scanner) mapping(l, at int, k *yaml.Node, colon int) (*yaml.Node, int, 
 		} else if ind > col {
 			return nil, 0, false
 		}
-		l, at = next, s.content(next)
+		l = next
 		var ok bool
-		if k, colon, ok = s.key(l, at, s.end(l)); !ok {
+		if k, ok = s.key(s.content(l), s.end(l)); !ok {
 			return nil, 0, false
 		}
 	}
-	m.Content = s.children(mark)
+	s.close(m, want, mark)
 	return m, next, true
 }
 
-// key reads a mapping key at offset at: a plain or quoted scalar on one line
-// followed by ": " or ":" at the end of the line.
-func (s *scanner) key(l, at, end int) (*yaml.Node, int, bool) {
+// key finds a mapping key at offset at: a plain or quoted scalar on one
+// line followed by ": " or ":" at the end of the line. A plain "<<", the
+// merge key, is left to yaml.v3.
+func (s *scanner) key(at, end int) (foundKey, bool) {
 	src := s.src
-	var k *yaml.Node
-	var after int
+	k := foundKey{at: at}
 	switch src[at] {
 	case '"', '\'':
+		var after int
 		var ok bool
-		if k, after, ok = s.quoted(l, at, end); !ok {
-			return nil, 0, false
+		if k.value, after, ok = s.quote(at, end); !ok {
+			return k, false
 		}
-		after = skipSpaces(src[:end], after)
+		k.style = yaml.SingleQuotedStyle
+		if src[at] == '"' {
+			k.style = yaml.DoubleQuotedStyle
+		}
+		k.colon = skipSpaces(src[:end], after)
 	default:
 		if !plainStart(src, at, end) {
-			return nil, 0, false
+			return k, false
 		}
-		after = -1
+		k.colon = -1
 		for i := at; i < end; i++ {
 			if src[i] == ':' && (i+1 == end || src[i+1] == ' ') {
-				after = i
+				k.colon = i
 				break
 			}
 			if src[i] == '#' && src[i-1] == ' ' {
-				return nil, 0, false
+				return k, false
 			}
 		}
-		if after < 0 {
-			return nil, 0, false
+		if k.colon < 0 {
+			return k, false
 		}
-		e := after
+		e := k.colon
 		for src[e-1] == ' ' {
 			e--
 		}
-		k = s.plain(l, at, e)
+		k.value = src[at:e]
+		if string(k.value) == "<<" {
+			return k, false
+		}
 	}
-	if after >= end || src[after] != ':' || (after+1 < end && src[after+1] != ' ') || after-at > 1000 {
-		return nil, 0, false
+	c := k.colon
+	if c >= end || src[c] != ':' || (c+1 < end && src[c+1] != ' ') || c-at > 1000 {
+		return k, false
 	}
-	return k, after, true
+	return k, true
 }
 
 // plainStart reports whether a plain scalar may start at offset at.
@@ -394,43 +498,6 @@ func plainStart(src []byte, at, end int) bool {
 	return true
 }
 
-func (s *scanner) plain(l, at, e int) *yaml.Node {
-	n := s.node(yaml.ScalarNode, "", l, at)
-	n.Value = string(s.src[at:e])
-	n.Tag = plainTag(n.Value)
-	return n
-}
-
-// plainTag is the tag yaml.v3 resolves a plain scalar to (its resolve, in
-// short for the common cases): text that starts with a letter is a string
-// unless it is one of the bool and null words; digits without a leading
-// zero that fit in an int64 are an int. The rest goes through yaml.v3.
-func plainTag(s string) string {
-	if s == "" {
-		return "!!null"
-	}
-	switch c := s[0]; {
-	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-		switch s {
-		case "true", "True", "TRUE", "false", "False", "FALSE":
-			return "!!bool"
-		case "null", "Null", "NULL":
-			return "!!null"
-		}
-		return "!!str"
-	case c >= '1' && c <= '9' && len(s) <= 18:
-		i := 1
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == len(s) {
-			return "!!int"
-		}
-	}
-	n := yaml.Node{Kind: yaml.ScalarNode, Value: s}
-	return n.ShortTag()
-}
-
 // value reads a scalar or a one-line flow collection that is a value, at
 // offset at of line l.
 func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
@@ -439,10 +506,15 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 	var after int
 	switch src[at] {
 	case '"', '\'':
-		var ok bool
-		if n, after, ok = s.quoted(l, at, end); !ok {
+		v, a, ok := s.quote(at, end)
+		if !ok {
 			return nil, 0, false
 		}
+		style := yaml.SingleQuotedStyle
+		if src[at] == '"' {
+			style = yaml.DoubleQuotedStyle
+		}
+		n, after = s.scalar("!!str", style, v, l, at), a
 	case '|', '>':
 		return s.blockScalar(l, at, parent)
 	case '[':
@@ -455,8 +527,10 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 		if i == end || src[i] != '}' {
 			return nil, 0, false
 		}
-		n, after = s.node(yaml.MappingNode, "!!map", l, at), i+1
-		n.Style = yaml.FlowStyle
+		var want int
+		n, want = s.collection(yaml.MappingNode, "!!map", yaml.FlowStyle, l, at)
+		s.close(n, want, len(s.stack))
+		after = i + 1
 	default:
 		if !plainStart(src, at, end) {
 			return nil, 0, false
@@ -475,7 +549,7 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 		for src[e-1] == ' ' {
 			e--
 		}
-		n = s.plain(l, at, e)
+		n = s.scalar("", 0, src[at:e], l, at)
 	}
 	if !s.ends(after, end) {
 		return nil, 0, false
@@ -483,9 +557,9 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 	return n, s.next(l + 1), true
 }
 
-// quoted reads a one-line single- or double-quoted scalar; after is the
-// offset past the closing quote.
-func (s *scanner) quoted(l, at, end int) (n *yaml.Node, after int, ok bool) {
+// quote reads a one-line single- or double-quoted scalar at offset at: its
+// value, and the offset past the closing quote.
+func (s *scanner) quote(at, end int) (value []byte, after int, ok bool) {
 	src, q := s.src, s.src[at]
 	var buf []byte // the value, once an escape makes it differ from the text
 	escaped := false
@@ -522,17 +596,10 @@ func (s *scanner) quoted(l, at, end int) (n *yaml.Node, after int, ok bool) {
 	if i == end {
 		return nil, 0, false
 	}
-	n = s.node(yaml.ScalarNode, "!!str", l, at)
-	if escaped {
-		n.Value = string(buf)
-	} else {
-		n.Value = string(src[at+1 : i])
+	if !escaped {
+		buf = src[at+1 : i]
 	}
-	n.Style = yaml.SingleQuotedStyle
-	if q == '"' {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	return n, i + 1, true
+	return buf, i + 1, true
 }
 
 var escapes = map[byte]byte{'\\': '\\', '"': '"', '/': '/', 'n': '\n', 't': '\t', 'r': '\r', '0': 0}
@@ -540,21 +607,26 @@ var escapes = map[byte]byte{'\\': '\\', '"': '"', '/': '/', 'n': '\n', 't': '\t'
 // flowSequence reads a flow sequence of one-line scalars on one line.
 func (s *scanner) flowSequence(l, at, end int) (*yaml.Node, int, bool) {
 	src := s.src
-	seq := s.node(yaml.SequenceNode, "!!seq", l, at)
-	seq.Style = yaml.FlowStyle
+	seq, want := s.collection(yaml.SequenceNode, "!!seq", yaml.FlowStyle, l, at)
+	mark := len(s.stack)
 	i := skipSpaces(src[:end], at+1)
 	if i < end && src[i] == ']' {
+		s.close(seq, want, mark)
 		return seq, i + 1, true
 	}
-	mark := len(s.stack)
 	for i < end {
 		var item *yaml.Node
 		switch src[i] {
 		case '"', '\'':
-			var ok bool
-			if item, i, ok = s.quoted(l, i, end); !ok {
+			v, a, ok := s.quote(i, end)
+			if !ok {
 				return nil, 0, false
 			}
+			style := yaml.SingleQuotedStyle
+			if src[i] == '"' {
+				style = yaml.DoubleQuotedStyle
+			}
+			item, i = s.scalar("!!str", style, v, l, i), a
 		default:
 			if !plainStart(src, i, end) || strings.IndexByte("-?:", src[i]) >= 0 && strings.IndexByte(",[]{}", src[i+1]) >= 0 {
 				return nil, 0, false
@@ -562,7 +634,7 @@ func (s *scanner) flowSequence(l, at, end int) (*yaml.Node, int, bool) {
 			j := i
 			for j < end && src[j] != ',' && src[j] != ']' {
 				switch src[j] {
-				case '[', '{', '}', '#', ':':
+				case '[', '{', '}', '#', ':', '?':
 					return nil, 0, false
 				}
 				j++
@@ -571,7 +643,7 @@ func (s *scanner) flowSequence(l, at, end int) (*yaml.Node, int, bool) {
 			for e > i && src[e-1] == ' ' {
 				e--
 			}
-			item, i = s.plain(l, i, e), j
+			item, i = s.scalar("", 0, src[i:e], l, i), j
 		}
 		s.stack = append(s.stack, item)
 		i = skipSpaces(src[:end], i)
@@ -579,7 +651,7 @@ func (s *scanner) flowSequence(l, at, end int) (*yaml.Node, int, bool) {
 			return nil, 0, false
 		}
 		if src[i] == ']' {
-			seq.Content = s.children(mark)
+			s.close(seq, want, mark)
 			return seq, i + 1, true
 		}
 		if src[i] != ',' {
@@ -687,11 +759,39 @@ func (s *scanner) blockValue(l, at int, literal bool, chomp byte, first, last, i
 			}
 		}
 	}
-	n := s.node(yaml.ScalarNode, "!!str", l, at)
-	n.Value = string(b)
-	n.Style = yaml.LiteralStyle
+	style := yaml.LiteralStyle
 	if !literal {
-		n.Style = yaml.FoldedStyle
+		style = yaml.FoldedStyle
 	}
-	return n, s.next(after), true
+	return s.scalar("!!str", style, b, l, at), s.next(after), true
+}
+
+// plainTag is the tag yaml.v3 resolves a plain scalar to (its resolve, in
+// short for the common cases): text that starts with a letter is a string
+// unless it is one of the bool and null words; digits without a leading
+// zero that fit in an int64 are an int. The rest goes through yaml.v3.
+func plainTag(s string) string {
+	if s == "" {
+		return "!!null"
+	}
+	switch c := s[0]; {
+	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		switch s {
+		case "true", "True", "TRUE", "false", "False", "FALSE":
+			return "!!bool"
+		case "null", "Null", "NULL":
+			return "!!null"
+		}
+		return "!!str"
+	case c >= '1' && c <= '9' && len(s) <= 18:
+		i := 1
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == len(s) {
+			return "!!int"
+		}
+	}
+	n := yaml.Node{Kind: yaml.ScalarNode, Value: s}
+	return n.ShortTag()
 }

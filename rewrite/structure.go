@@ -160,7 +160,7 @@ func (p *planner) nodeFrag(n *yaml.Node) (frag, error) {
 		fr.first = withLineComment(s, n)
 		return fr, err
 	}
-	lines, err := p.layout.block(n)
+	lines, err := p.fileLayout().block(n)
 	fr.rest, fr.seq = lines, n.Kind == yaml.SequenceNode
 	return fr, err
 }
@@ -235,11 +235,11 @@ func (p *planner) entry(key string, fr frag) []string {
 	out := slices.Clone(fr.head)
 	if fr.first != "" {
 		out = append(out, keyText(key)+": "+fr.first)
-		return append(out, indent(fr.rest, p.layout.indent)...)
+		return append(out, indent(fr.rest, p.fileLayout().indent)...)
 	}
 	out = append(out, keyText(key)+":")
-	by := p.layout.indent
-	if fr.seq && p.layout.compact {
+	by := p.fileLayout().indent
+	if fr.seq && p.fileLayout().compact {
 		by = 0
 	}
 	return append(out, indent(fr.rest, by)...)

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"fmt"
 
 	"go.yaml.in/yaml/v3"
@@ -8,6 +9,10 @@ import (
 
 // verify re-parses the output and requires it to equal the intended tree.
 func (p *planner) verify(out []byte) error {
+	if p.verifyScan(out) {
+		return nil
+	}
+	// The slow way, which also says where and how the output differs.
 	g, err := parse(p.f.name, out)
 	if err != nil {
 		return &EditError{File: p.f.name, Err: fmt.Errorf("%w: the result does not parse: %v", ErrVerify, err)}
@@ -27,6 +32,52 @@ func (p *planner) verify(out []byte) error {
 		}
 	}
 	return nil
+}
+
+// verifyScan re-parses the output with scan, checking each node against the
+// intended tree as it is read, without building the output's tree. False
+// means a difference, or a stream scan does not take; verify then parses
+// the output whole, with yaml.v3 where scan does not take it.
+func (p *planner) verifyScan(out []byte) bool {
+	want, sets := p.docs, p.sets
+	if p.copies == nil {
+		want = p.f.docs
+	} else {
+		sets = nil
+		// Equal trees have the same keys: the output has a duplicate key
+		// exactly when the intended tree has one.
+		for _, d := range want {
+			if checkDuplicates(p.f.name, d) != nil {
+				return false
+			}
+		}
+	}
+	if bytes.HasPrefix(out, bom) {
+		return false
+	}
+	s := scanner{src: out, lines: lineIndex(out, 0), ascii: true}
+	s.want = make([]wanted, 0, 3*len(s.lines)+2*len(want))
+	for _, d := range want {
+		s.want = flatten(s.want, d, sets)
+	}
+	docs, ok := s.run()
+	return ok && !s.differ && len(docs) == len(want) && s.seen == len(s.want)
+}
+
+// flatten appends n's tree in pre-order, with the scalars in sets replaced.
+func flatten(dst []wanted, n *yaml.Node, sets map[*yaml.Node]scalar) []wanted {
+	w := wanted{kind: n.Kind, anchored: n.Anchor != "", children: len(n.Content)}
+	if n.Kind == yaml.ScalarNode {
+		w.tag, w.value = n.ShortTag(), n.Value
+		if s, ok := sets[n]; ok {
+			w.tag, w.value = s.tag, s.value
+		}
+	}
+	dst = append(dst, w)
+	for _, c := range n.Content {
+		dst = flatten(dst, c, sets)
+	}
+	return dst
 }
 
 // compare returns where and how two trees differ in content: kinds, tags,
