@@ -45,51 +45,76 @@ type scanner struct {
 	stack []*yaml.Node // children of the collections being read
 
 	// When want is set the scanner checks instead of building: each node
-	// it reads must be the next of want, the intended tree in pre-order,
-	// and it allocates nothing.
-	want    []wanted
-	seen    int
+	// it reads must be the next of the intended tree in pre-order, and it
+	// allocates nothing.
+	want    *preorder
 	differ  bool
 	scratch yaml.Node
 }
 
-// wanted is a node of the intended tree: what compare looks at (kind,
-// anchor, and for a scalar short tag and value), and its number of children.
-type wanted struct {
-	kind       yaml.Kind
-	tag, value string
-	anchored   bool // scan reads no anchors, so never matches this node
-	children   int
+// preorder walks the intended tree: the documents, with the scalars in sets
+// standing for their intended values.
+type preorder struct {
+	docs  []*yaml.Node
+	sets  map[*yaml.Node]scalar
+	doc   int
+	stack []struct {
+		n *yaml.Node
+		i int
+	}
 }
 
-// expect is the next node of the intended tree, or nil past its end.
-func (s *scanner) expect(kind yaml.Kind) *wanted {
-	i := s.seen
-	s.seen++
-	if i >= len(s.want) || s.want[i].kind != kind || s.want[i].anchored {
+func (w *preorder) next() *yaml.Node {
+	for len(w.stack) > 0 {
+		top := &w.stack[len(w.stack)-1]
+		if top.i < len(top.n.Content) {
+			c := top.n.Content[top.i]
+			top.i++
+			return w.push(c)
+		}
+		w.stack = w.stack[:len(w.stack)-1]
+	}
+	if w.doc < len(w.docs) {
+		w.doc++
+		return w.push(w.docs[w.doc-1])
+	}
+	return nil
+}
+
+func (w *preorder) push(n *yaml.Node) *yaml.Node {
+	w.stack = append(w.stack, struct {
+		n *yaml.Node
+		i int
+	}{n, 0})
+	return n
+}
+
+// expect is the next node of the intended tree, or nil when it is not of
+// this kind (or has an anchor, which scan never reads).
+func (s *scanner) expect(kind yaml.Kind) *yaml.Node {
+	w := s.want.next()
+	if w == nil || w.Kind != kind || w.Anchor != "" {
 		s.differ = true
 		return nil
 	}
-	return &s.want[i]
+	return w
 }
 
-// collection starts a mapping, sequence or document; close ends it.
-func (s *scanner) collection(kind yaml.Kind, tag string, style yaml.Style, l, at int) (*yaml.Node, int) {
+// collection starts a mapping, sequence or document; close ends it. When
+// checking, want is the node of the intended tree it stands for.
+func (s *scanner) collection(kind yaml.Kind, tag string, style yaml.Style, l, at int) (n, want *yaml.Node) {
 	if s.want != nil {
-		i := s.seen
-		s.expect(kind)
-		return &s.scratch, i
+		return &s.scratch, s.expect(kind)
 	}
-	n := s.node(kind, tag, l, at)
+	n = s.node(kind, tag, l, at)
 	n.Style = style
-	return n, 0
+	return n, nil
 }
 
-// close gives the collection n (the want'th node) the children read since
-// mark.
-func (s *scanner) close(n *yaml.Node, want, mark int) {
+// close gives the collection n the children read since mark.
+func (s *scanner) close(n, want *yaml.Node, mark int) {
 	if s.want != nil {
-		if want >= len(s.want) || s.want[want].children != len(s.stack)-mark {
+		if want == nil || len(want.Content) != len(s.stack)-mark {
 			s.differ = true
 		}
 		s.stack = s.stack[:mark]
@@ -102,14 +127,24 @@ func (s *scanner) close(n *yaml.Node, want, mark int) {
 func (s *scanner) scalar(tag string, style yaml.Style, value []byte, l, at int) *yaml.Node {
 	if s.want != nil {
 		w := s.expect(yaml.ScalarNode)
-		if w == nil || string(value) != w.value {
+		if w == nil {
+			return &s.scratch
+		}
+		wtag, wvalue := "", w.Value
+		if set, ok := s.want.sets[w]; ok {
+			wtag, wvalue = set.tag, set.value
+		}
+		if string(value) != wvalue {
 			s.differ = true
 			return &s.scratch
 		}
 		if tag == "" {
-			tag = plainTag(w.value)
+			tag = plainTag(wvalue)
 		}
-		if tag != w.tag {
+		if wtag == "" {
+			wtag = w.ShortTag()
+		}
+		if tag != wtag {
 			s.differ = true
 		}
 		return &s.scratch
@@ -257,8 +292,7 @@ func (s *scanner) stream() ([]*yaml.Node, bool) {
 		if !ok || end {
 			return nil, false
 		}
-		var doc *yaml.Node
-		var want int
+		var doc, want *yaml.Node
 		mark := len(s.stack)
 		body := l
 		if start {
@@ -527,7 +561,7 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 		if i == end || src[i] != '}' {
 			return nil, 0, false
 		}
-		var want int
+		var want *yaml.Node
 		n, want = s.collection(yaml.MappingNode, "!!map", yaml.FlowStyle, l, at)
 		s.close(n, want, len(s.stack))
 		after = i + 1

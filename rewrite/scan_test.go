@@ -29,9 +29,33 @@ func agree(t testing.TB, name string, src []byte) bool {
 	for i := range ref {
 		if d := sameNode(ref[i], docs[i], fmt.Sprintf("doc %d", i)); d != "" {
 			t.Errorf("%s: %s\n%s", name, d, src)
+			return true
 		}
 	}
+	// Checking instead of building: the stream matches its own tree, and no
+	// longer matches once one scalar of the tree differs.
+	if !matches(src, ref, nil) {
+		t.Errorf("%s: scan checking against yaml.v3's tree found a difference:\n%s", name, src)
+	}
+	var last *yaml.Node
+	for _, d := range ref {
+		walkNodes(d, func(n *yaml.Node) {
+			if n.Kind == yaml.ScalarNode {
+				last = n
+			}
+		})
+	}
+	if last != nil && matches(src, ref, map[*yaml.Node]scalar{last: {tag: last.ShortTag(), value: last.Value + "x"}}) {
+		t.Errorf("%s: scan checking found no difference with %q changed:\n%s", name, last.Value, src)
+	}
 	return true
+}
+
+func walkNodes(n *yaml.Node, f func(*yaml.Node)) {
+	f(n)
+	for _, c := range n.Content {
+		walkNodes(c, f)
+	}
 }
 
 // sameNode compares what parse keeps of a node: everything but comments.

@@ -55,29 +55,15 @@ func (p *planner) verifyScan(out []byte) bool {
 	if bytes.HasPrefix(out, bom) {
 		return false
 	}
-	s := scanner{src: out, lines: lineIndex(out, 0), ascii: true}
-	s.want = make([]wanted, 0, 3*len(s.lines)+2*len(want))
-	for _, d := range want {
-		s.want = flatten(s.want, d, sets)
-	}
-	docs, ok := s.run()
-	return ok && !s.differ && len(docs) == len(want) && s.seen == len(s.want)
+	return matches(out, want, sets)
 }
 
-// flatten appends n's tree in pre-order, with the scalars in sets replaced.
-func flatten(dst []wanted, n *yaml.Node, sets map[*yaml.Node]scalar) []wanted {
-	w := wanted{kind: n.Kind, anchored: n.Anchor != "", children: len(n.Content)}
-	if n.Kind == yaml.ScalarNode {
-		w.tag, w.value = n.ShortTag(), n.Value
-		if s, ok := sets[n]; ok {
-			w.tag, w.value = s.tag, s.value
-		}
-	}
-	dst = append(dst, w)
-	for _, c := range n.Content {
-		dst = flatten(dst, c, sets)
-	}
-	return dst
+// matches reports whether scan takes src and reads exactly the documents
+// want, with the scalars in sets standing for their intended values.
+func matches(src []byte, want []*yaml.Node, sets map[*yaml.Node]scalar) bool {
+	s := scanner{src: src, lines: lineIndex(src, 0), ascii: true, want: &preorder{docs: want, sets: sets}}
+	docs, ok := s.run()
+	return ok && !s.differ && len(docs) == len(want) && s.want.next() == nil
 }
 
 // compare returns where and how two trees differ in content: kinds, tags,
