@@ -146,11 +146,7 @@ type planner struct {
 type scalar struct{ tag, value string }
 
 func newPlanner(f *file) *planner {
-	p := &planner{
-		f:     f,
-		dirty: make(map[*yaml.Node]bool),
-		sets:  make(map[*yaml.Node]scalar),
-	}
+	p := &planner{f: f} // the maps are made when first written
 	if f.scanned {
 		return p // scan reads no aliases
 	}
@@ -538,6 +534,9 @@ func (e Set) plan(p *planner) error {
 		c := p.intended(n)
 		c.Value, c.Tag = e.Value, tag
 	} else {
+		if p.sets == nil {
+			p.sets = make(map[*yaml.Node]scalar)
+		}
 		p.sets[n] = scalar{tag: tag, value: e.Value}
 	}
 	p.results = append(p.results, Result{File: p.f.name, Path: e.Path.String(), Line: n.Line, Old: n.Value, New: e.Value})

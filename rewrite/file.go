@@ -36,9 +36,6 @@ func parse(name string, src []byte) (*file, error) {
 	if len(src) > MaxSize {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("%d bytes is more than the %d rewrite accepts", len(src), MaxSize)}
 	}
-	if bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src) {
-		return nil, &ParseError{File: name, Err: errors.New("not a UTF-8 text file")}
-	}
 	f := &file{name: name, src: src, eol: "\n"}
 	start := 0
 	if bytes.HasPrefix(src, bom) {
@@ -50,9 +47,12 @@ func parse(name string, src []byte) (*file, error) {
 	}
 	docs, ok := []*yaml.Node(nil), false
 	if start == 0 {
-		docs, ok = scan(src, f.lines)
+		docs, ok = scan(src, f.lines) // which takes only printable UTF-8
 	}
 	if !ok {
+		if bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src) {
+			return nil, &ParseError{File: name, Err: errors.New("not a UTF-8 text file")}
+		}
 		var err error
 		if docs, err = decode(name, src); err != nil {
 			return nil, err

@@ -21,7 +21,7 @@ import (
 //
 // scan never fails with an error: every error message comes from yaml.v3.
 func scan(src []byte, lines []int) ([]*yaml.Node, bool) {
-	s := scanner{src: src, lines: lines, ascii: true}
+	s := scanner{src: src, lines: lines, ascii: true, stack: make([]*yaml.Node, 0, 32)}
 	return s.run()
 }
 
@@ -33,7 +33,54 @@ func (s *scanner) run() ([]*yaml.Node, bool) {
 	if s.lines[len(s.lines)-1] == len(s.src) {
 		s.n--
 	}
+	s.info = make([]lineInfo, s.n)
+	for l := range s.info {
+		s.info[l] = s.classify(l)
+	}
 	return s.stream()
+}
+
+// lineInfo is what the scanner asks of a line again and again.
+type lineInfo struct {
+	end     int // the offset of the line break, or of the end of the file
+	content int // the offset of the first byte that is not a space
+	kind    lineKind
+}
+
+type lineKind uint8
+
+const (
+	lineNode      lineKind = iota
+	lineEmpty              // blank, or a comment
+	lineStart              // ---
+	lineEnd                // ...
+	lineBadMarker          // a marker with more than a comment after it
+)
+
+func (s *scanner) classify(l int) lineInfo {
+	src, start := s.src, s.lines[l]
+	e := len(src)
+	if l+1 < len(s.lines) {
+		e = s.lines[l+1] - 1
+		if e > start && src[e-1] == '\r' {
+			e--
+		}
+	}
+	c := skipSpaces(src[:e], start)
+	info := lineInfo{end: e, content: c}
+	b := src[start:e]
+	switch {
+	case c == e || src[c] == '#':
+		info.kind = lineEmpty
+	case len(b) < 3 || (string(b[:3]) != "---" && string(b[:3]) != "...") || (len(b) > 3 && b[3] != ' '):
+	case skipSpaces(b, 3) < len(b) && b[skipSpaces(b, 3)] != '#':
+		info.kind = lineBadMarker
+	case b[0] == '-':
+		info.kind = lineStart
+	default:
+		info.kind = lineEnd
+	}
+	return info
 }
 
 type scanner struct {
@@ -41,6 +88,7 @@ type scanner struct {
 	lines []int // start offsets, as in file
 	n     int   // number of lines
 	ascii bool
+	info  []lineInfo
 	ptrs  []*yaml.Node // the children of collections are cut from here
 	stack []*yaml.Node // children of the collections being read
 
@@ -202,45 +250,23 @@ func (s *scanner) chars() bool {
 
 func (s *scanner) start(l int) int { return s.lines[l] }
 
-func (s *scanner) end(l int) int {
-	e := len(s.src)
-	if l+1 < len(s.lines) {
-		e = s.lines[l+1] - 1
-		if e > s.lines[l] && s.src[e-1] == '\r' {
-			e--
-		}
-	}
-	return e
-}
+func (s *scanner) end(l int) int { return s.info[l].end }
 
 func (s *scanner) hasEOL(l int) bool { return l+1 < len(s.lines) }
 
-func (s *scanner) indent(l int) int {
-	i, e := s.start(l), s.end(l)
-	for i < e && s.src[i] == ' ' {
-		i++
-	}
-	return i - s.start(l)
-}
+func (s *scanner) indent(l int) int { return s.info[l].content - s.lines[l] }
 
 // content is the offset of line l's first non-space byte.
-func (s *scanner) content(l int) int { return s.start(l) + s.indent(l) }
+func (s *scanner) content(l int) int { return s.info[l].content }
 
 // empty reports whether line l is blank or a comment.
-func (s *scanner) empty(l int) bool {
-	c := s.content(l)
-	return c == s.end(l) || s.src[c] == '#'
-}
+func (s *scanner) empty(l int) bool { return s.info[l].kind == lineEmpty }
 
 // marker reports a "---" or "..." line; ok is false when something other
 // than a comment follows the marker.
 func (s *scanner) marker(l int) (start, end, ok bool) {
-	b := s.src[s.start(l):s.end(l)]
-	if len(b) < 3 || (string(b[:3]) != "---" && string(b[:3]) != "...") || (len(b) > 3 && b[3] != ' ') {
-		return false, false, true
-	}
-	rest := skipSpaces(b, 3)
-	return b[0] == '-', b[0] == '.', rest == len(b) || b[rest] == '#'
+	k := s.info[l].kind
+	return k == lineStart, k == lineEnd, k != lineBadMarker
 }
 
 // next is the first line from l that is not blank or a comment.
@@ -338,8 +364,8 @@ func (s *scanner) stream() ([]*yaml.Node, bool) {
 }
 
 func (s *scanner) isMarker(l int) bool {
-	start, end, _ := s.marker(l)
-	return start || end
+	k := s.info[l].kind
+	return k == lineStart || k == lineEnd
 }
 
 func (s *scanner) startOr(l int) int {

@@ -35,7 +35,7 @@ func (e Delete) plan(p *planner) error {
 	}
 	p.results = append(p.results, Result{File: p.f.name, Path: e.Path.String(), Line: l.line(), Old: summary(l.node)})
 	if fr := flowRoot(holders); fr != nil {
-		p.dirty[fr] = true
+		p.markDirty(fr)
 		return nil
 	}
 	if err := p.deleteBlock(l); err != nil {
@@ -359,7 +359,7 @@ func (e Insert) plan(p *planner) error {
 	p.results = append(p.results, Result{File: p.f.name, Path: newPath.String(), Line: parent.Line, New: summary(newKids[len(newKids)-1])})
 
 	if fr := flowRoot(l.chain); fr != nil && children(parent) > 0 {
-		p.dirty[fr] = true
+		p.markDirty(fr)
 		return nil
 	}
 	if children(parent) == 0 {
@@ -560,6 +560,14 @@ func flowEnd(src []byte, start int) (int, bool) {
 
 // renderFlows re-renders each flow collection a structural edit changed, on
 // its one line.
+// markDirty notes a flow collection to render again.
+func (p *planner) markDirty(n *yaml.Node) {
+	if p.dirty == nil {
+		p.dirty = make(map[*yaml.Node]bool)
+	}
+	p.dirty[n] = true
+}
+
 func (p *planner) renderFlows() error {
 	f := p.f
 	for n := range p.dirty {
