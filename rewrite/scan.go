@@ -363,9 +363,11 @@ func (s *scanner) stream() ([]*yaml.Node, bool) {
 	return docs, true
 }
 
+// isMarker reports a document marker line, one scan takes or not: no
+// collection goes on past it.
 func (s *scanner) isMarker(l int) bool {
 	k := s.info[l].kind
-	return k == lineStart || k == lineEnd
+	return k == lineStart || k == lineEnd || k == lineBadMarker
 }
 
 func (s *scanner) startOr(l int) int {
@@ -577,20 +579,11 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 		n, after = s.scalar("!!str", style, v, l, at), a
 	case '|', '>':
 		return s.blockScalar(l, at, parent)
-	case '[':
+	case '[', '{':
 		var ok bool
-		if n, after, ok = s.flowSequence(l, at, end); !ok {
+		if n, after, ok = s.flow(l, at, end, 0); !ok {
 			return nil, 0, false
 		}
-	case '{':
-		i := skipSpaces(src[:end], at+1)
-		if i == end || src[i] != '}' {
-			return nil, 0, false
-		}
-		var want *yaml.Node
-		n, want = s.collection(yaml.MappingNode, "!!map", yaml.FlowStyle, l, at)
-		s.close(n, want, len(s.stack))
-		after = i + 1
 	default:
 		if !plainStart(src, at, end) {
 			return nil, 0, false
@@ -664,65 +657,130 @@ func (s *scanner) quote(at, end int) (value []byte, after int, ok bool) {
 
 var escapes = map[byte]byte{'\\': '\\', '"': '"', '/': '/', 'n': '\n', 't': '\t', 'r': '\r', '0': 0}
 
-// flowSequence reads a flow sequence of one-line scalars on one line.
-func (s *scanner) flowSequence(l, at, end int) (*yaml.Node, int, bool) {
+// flow reads a flow collection or scalar on one line: sequences, mappings
+// of plain or quoted keys, quoted scalars, and plain scalars without the
+// characters that need more of YAML's flow rules (:, ?, #, brackets).
+func (s *scanner) flow(l, i, end, depth int) (*yaml.Node, int, bool) {
 	src := s.src
-	seq, want := s.collection(yaml.SequenceNode, "!!seq", yaml.FlowStyle, l, at)
-	mark := len(s.stack)
-	i := skipSpaces(src[:end], at+1)
-	if i < end && src[i] == ']' {
-		s.close(seq, want, mark)
-		return seq, i + 1, true
-	}
-	for i < end {
-		var item *yaml.Node
-		switch src[i] {
-		case '"', '\'':
-			v, a, ok := s.quote(i, end)
+	switch src[i] {
+	case '"', '\'':
+		v, after, ok := s.quote(i, end)
+		if !ok {
+			return nil, 0, false
+		}
+		style := yaml.SingleQuotedStyle
+		if src[i] == '"' {
+			style = yaml.DoubleQuotedStyle
+		}
+		return s.scalar("!!str", style, v, l, i), after, true
+	case '[', '{':
+		if depth > 16 {
+			return nil, 0, false
+		}
+		closer, kind, tag := byte(']'), yaml.SequenceNode, "!!seq"
+		if src[i] == '{' {
+			closer, kind, tag = '}', yaml.MappingNode, "!!map"
+		}
+		n, want := s.collection(kind, tag, yaml.FlowStyle, l, i)
+		mark := len(s.stack)
+		i = skipSpaces(src[:end], i+1)
+		for first := true; ; first = false {
+			if i == end {
+				return nil, 0, false
+			}
+			if src[i] == closer {
+				s.close(n, want, mark)
+				return n, i + 1, true
+			}
+			if !first {
+				if src[i] != ',' {
+					return nil, 0, false
+				}
+				i = skipSpaces(src[:end], i+1)
+				if i == end || src[i] == closer {
+					return nil, 0, false // a trailing comma
+				}
+			}
+			if kind == yaml.MappingNode {
+				k, after, ok := s.flowKey(l, i, end)
+				if !ok {
+					return nil, 0, false
+				}
+				s.stack = append(s.stack, k)
+				i = after
+			}
+			item, after, ok := s.flow(l, i, end, depth+1)
 			if !ok {
 				return nil, 0, false
 			}
-			style := yaml.SingleQuotedStyle
-			if src[i] == '"' {
-				style = yaml.DoubleQuotedStyle
-			}
-			item, i = s.scalar("!!str", style, v, l, i), a
-		default:
-			if !plainStart(src, i, end) || strings.IndexByte("-?:", src[i]) >= 0 && strings.IndexByte(",[]{}", src[i+1]) >= 0 {
-				return nil, 0, false
-			}
-			j := i
-			for j < end && src[j] != ',' && src[j] != ']' {
-				switch src[j] {
-				case '[', '{', '}', '#', ':', '?':
-					return nil, 0, false
-				}
-				j++
-			}
-			e := j
-			for e > i && src[e-1] == ' ' {
-				e--
-			}
-			item, i = s.scalar("", 0, src[i:e], l, i), j
-		}
-		s.stack = append(s.stack, item)
-		i = skipSpaces(src[:end], i)
-		if i == end {
-			return nil, 0, false
-		}
-		if src[i] == ']' {
-			s.close(seq, want, mark)
-			return seq, i + 1, true
-		}
-		if src[i] != ',' {
-			return nil, 0, false
-		}
-		i = skipSpaces(src[:end], i+1)
-		if i < end && src[i] == ']' {
-			return nil, 0, false // a trailing comma
+			s.stack = append(s.stack, item)
+			i = skipSpaces(src[:end], after)
 		}
 	}
-	return nil, 0, false
+	if !plainStart(src, i, end) || strings.IndexByte("-?:", src[i]) >= 0 && (i+1 == end || strings.IndexByte(",[]{}", src[i+1]) >= 0) {
+		return nil, 0, false
+	}
+	j := i
+	for j < end && src[j] != ',' && src[j] != ']' && src[j] != '}' {
+		switch src[j] {
+		case '[', '{', '#', ':', '?':
+			return nil, 0, false
+		}
+		j++
+	}
+	e := j
+	for e > i && src[e-1] == ' ' {
+		e--
+	}
+	return s.scalar("", 0, src[i:e], l, i), j, true
+}
+
+// flowKey reads a key of a flow mapping and the ": " after it, returning
+// the offset of its value.
+func (s *scanner) flowKey(l, i, end int) (*yaml.Node, int, bool) {
+	src := s.src
+	var k *yaml.Node
+	var after int
+	switch src[i] {
+	case '"', '\'':
+		v, a, ok := s.quote(i, end)
+		if !ok {
+			return nil, 0, false
+		}
+		style := yaml.SingleQuotedStyle
+		if src[i] == '"' {
+			style = yaml.DoubleQuotedStyle
+		}
+		k, after = s.scalar("!!str", style, v, l, i), a
+	default:
+		if !plainStart(src, i, end) {
+			return nil, 0, false
+		}
+		j := i
+		for j < end && src[j] != ':' {
+			switch src[j] {
+			case ',', '[', ']', '{', '}', '#', '?':
+				return nil, 0, false
+			}
+			j++
+		}
+		e := j
+		for e > i && src[e-1] == ' ' {
+			e--
+		}
+		if string(src[i:e]) == "<<" {
+			return nil, 0, false
+		}
+		k, after = s.scalar("", 0, src[i:e], l, i), j
+	}
+	if after+1 >= end || src[after] != ':' || src[after+1] != ' ' {
+		return nil, 0, false
+	}
+	v := skipSpaces(src[:end], after+1)
+	if v == end || strings.IndexByte(",]}", src[v]) >= 0 {
+		return nil, 0, false // an empty value
+	}
+	return k, v, true
 }
 
 // blockScalar reads a literal or folded scalar whose header is at offset at
