@@ -86,16 +86,23 @@ type Result struct {
 // no Results. On error nothing is changed and the error names the file, the
 // line and the reason; it wraps one of the Err values or is a *ParseError.
 func Apply(name string, src []byte, edits ...Edit) ([]byte, []Result, error) {
-	out, p, err := apply(name, src, edits)
+	a := getArena()
+	defer a.release()
+	out, p, err := applyIn(name, src, edits, a)
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, p.results, nil
 }
 
-// apply is Apply, also returning the planner with the splices it made.
+// apply is Apply, also returning the planner with the splices it made; its
+// nodes are its own.
 func apply(name string, src []byte, edits []Edit) ([]byte, *planner, error) {
-	f, err := parse(name, src)
+	return applyIn(name, src, edits, nil)
+}
+
+func applyIn(name string, src []byte, edits []Edit, a *arena) ([]byte, *planner, error) {
+	f, err := parseIn(name, src, a)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,7 +32,10 @@ type file struct {
 	scanned bool
 }
 
-func parse(name string, src []byte) (*file, error) {
+func parse(name string, src []byte) (*file, error) { return parseIn(name, src, nil) }
+
+// parseIn is parse with the nodes scan makes taken from a, when not nil.
+func parseIn(name string, src []byte, a *arena) (*file, error) {
 	if len(src) > MaxSize {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("%d bytes is more than the %d rewrite accepts", len(src), MaxSize)}
 	}
@@ -47,7 +50,7 @@ func parse(name string, src []byte) (*file, error) {
 	}
 	docs, ok := []*yaml.Node(nil), false
 	if start == 0 {
-		docs, ok = scan(src, f.lines) // which takes only printable UTF-8
+		docs, ok = scan(src, f.lines, a) // which takes only printable UTF-8
 	}
 	if !ok {
 		if bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src) {

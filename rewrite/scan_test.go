@@ -13,7 +13,7 @@ import (
 // the stream, and fails the test where scan took it and the two disagree.
 func agree(t testing.TB, name string, src []byte) bool {
 	t.Helper()
-	docs, ok := scan(src, lineIndex(src, 0))
+	docs, ok := scan(src, lineIndex(src, 0), nil)
 	if !ok {
 		return false
 	}
@@ -195,7 +195,7 @@ func BenchmarkScan(b *testing.B) {
 	lines := lineIndex(src, 0)
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
-		if _, ok := scan(src, lines); !ok {
+		if _, ok := scan(src, lines, nil); !ok {
 			b.Fatal("scan did not take the HTTPRoute")
 		}
 	}

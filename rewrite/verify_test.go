@@ -1,8 +1,11 @@
 package rewrite
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -45,4 +48,45 @@ func TestVerifyCatches(t *testing.T) {
 			t.Errorf("%s: verify returned %v, want ErrVerify", what, err)
 		}
 	}
+}
+
+// TestApplyArena: Apply takes the nodes of its input tree from a pool and
+// gives them back; results stay as they were when later calls reuse the
+// nodes, and calls at once on many goroutines do not see each other's.
+func TestApplyArena(t *testing.T) {
+	want := make([][]byte, 50)
+	for i := range want {
+		out, _, err := Apply("route.yaml", httpRoute(i), weightEdits(i)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out
+	}
+	_, first, err := Apply("route.yaml", httpRoute(1), weightEdits(1)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := fmt.Sprint(first)
+	for i := range want {
+		if _, _, err := Apply("route.yaml", httpRoute(i), weightEdits(i)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(first); got != keep {
+		t.Errorf("results changed after later calls: %s, were %s", got, keep)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for k := range 100 {
+				i := (g*7 + k) % len(want)
+				out, _, err := Apply("route.yaml", httpRoute(i), weightEdits(i)...)
+				if err != nil || !bytes.Equal(out, want[i]) {
+					t.Errorf("goroutine %d, file %d: err %v, output\n%s", g, i, err, out)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
