@@ -57,6 +57,7 @@ tidy-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## fuzz: fuzz the rewrite engine for FUZZTIME (default 10m)
+## fuzz: fuzz the rewrite engine, then its scanner against yaml.v3, for FUZZTIME each (default 10m)
 fuzz:
-	$(GO) test ./rewrite -run '^$$' -fuzz FuzzEdit -fuzztime $(FUZZTIME)
+	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzEdit$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)

@@ -8,6 +8,15 @@
 // Comments, blank lines, quoting, indentation, document markers, CRLF line
 // endings, a byte order mark and a missing final newline all survive.
 //
+// Both parses take a fast path for the block YAML deployment repos are
+// written in (block collections, one-line scalars and flow collections,
+// literal and folded block scalars): a scanner that builds the nodes yaml.v3
+// builds, and when verifying checks each node against the intended tree as
+// it reads it. Anything else (anchors, tags, multi-line flow or plain
+// scalars, escapes it does not know) goes to yaml.v3, which stays the
+// reference: tests and fuzzing require the two to agree wherever the
+// scanner takes a stream.
+//
 // An edit is one of [Set], [Delete], [Insert], [AddComment] and
 // [RemoveComment], addressed by a [Path]. [Apply] plans every edit against
 // the input, applies them together and returns the new bytes with one

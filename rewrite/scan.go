@@ -684,7 +684,7 @@ func (s *scanner) quote(at, end int) (value []byte, after int, ok bool) {
 	return buf, i + 1, true
 }
 
-var escapes = map[byte]byte{'\\': '\\', '"': '"', '/': '/', 'n': '\n', 't': '\t', 'r': '\r', '0': 0}
+var escapes = map[byte]byte{'\\': '\\', '"': '"', 'n': '\n', 't': '\t', 'r': '\r', '0': 0}
 
 // flow reads a flow collection or scalar on one line: sequences, mappings
 // of plain or quoted keys, quoted scalars, and plain scalars without the
