@@ -10,15 +10,17 @@ import (
 
 // scan is the fast path of parse. Deployment-repo YAML keeps to a small part
 // of the language: block mappings and sequences, one-line scalars, literal
-// and folded block scalars, empty or one-line flow sequences, comments and
-// document markers. For such a stream scan builds the documents yaml.v3
-// builds (kind, tag, style, value and position of every node; comments are
-// not kept, as parse does not keep them), about ten times faster. It reports
-// false for anything else (tabs, anchors, aliases, tags, multi-line flow or
-// plain or quoted scalars, escapes it does not know, directives, a document
-// that is a bare scalar, anything yaml.v3 would refuse) and the caller parses
-// with yaml.v3, which stays the reference: FuzzScan and TestCorpusScan
-// require both to agree on every stream scan accepts.
+// and folded block scalars, one-line flow collections, comments and document
+// markers. For such a stream scan builds the documents yaml.v3 builds (kind,
+// tag, style, value and position of every node; comments are not kept, as
+// parse does not keep them) in a quarter of the time, or a seventh with an
+// arena (BenchmarkScan against BenchmarkParseFloor). It reports false for
+// anything else (tabs, anchors, aliases, tags, multi-line flow, plain or
+// quoted scalars, escapes it does not know, directives, a document that is a
+// bare scalar, anything yaml.v3 would refuse) and the caller parses with
+// yaml.v3, which stays the reference: TestScanCases, TestScanGolden,
+// TestCorpusScan and FuzzScan require both to agree wherever scan takes a
+// stream.
 //
 // scan never fails with an error: every error message comes from yaml.v3.
 func scan(src []byte, lines []int, a *arena) ([]*yaml.Node, bool) {
@@ -540,10 +542,7 @@ func (s *scanner) key(at, end int) (foundKey, bool) {
 		if k.value, after, ok = s.quote(at, end); !ok {
 			return k, false
 		}
-		k.style = yaml.SingleQuotedStyle
-		if src[at] == '"' {
-			k.style = yaml.DoubleQuotedStyle
-		}
+		k.style = quoteStyle(src[at])
 		k.colon = skipSpaces(src[:end], after)
 	default:
 		if !plainStart(src, at, end) {
@@ -601,11 +600,7 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 		if !ok {
 			return nil, 0, false
 		}
-		style := yaml.SingleQuotedStyle
-		if src[at] == '"' {
-			style = yaml.DoubleQuotedStyle
-		}
-		n, after = s.scalar("!!str", style, v, l, at), a
+		n, after = s.scalar("!!str", quoteStyle(src[at]), v, l, at), a
 	case '|', '>':
 		return s.blockScalar(l, at, parent)
 	case '[', '{':
@@ -684,6 +679,13 @@ func (s *scanner) quote(at, end int) (value []byte, after int, ok bool) {
 	return buf, i + 1, true
 }
 
+func quoteStyle(q byte) yaml.Style {
+	if q == '"' {
+		return yaml.DoubleQuotedStyle
+	}
+	return yaml.SingleQuotedStyle
+}
+
 var escapes = map[byte]byte{'\\': '\\', '"': '"', 'n': '\n', 't': '\t', 'r': '\r', '0': 0}
 
 // flow reads a flow collection or scalar on one line: sequences, mappings
@@ -697,11 +699,7 @@ func (s *scanner) flow(l, i, end, depth int) (*yaml.Node, int, bool) {
 		if !ok {
 			return nil, 0, false
 		}
-		style := yaml.SingleQuotedStyle
-		if src[i] == '"' {
-			style = yaml.DoubleQuotedStyle
-		}
-		return s.scalar("!!str", style, v, l, i), after, true
+		return s.scalar("!!str", quoteStyle(src[i]), v, l, i), after, true
 	case '[', '{':
 		if depth > 16 {
 			return nil, 0, false
@@ -776,11 +774,7 @@ func (s *scanner) flowKey(l, i, end int) (*yaml.Node, int, bool) {
 		if !ok {
 			return nil, 0, false
 		}
-		style := yaml.SingleQuotedStyle
-		if src[i] == '"' {
-			style = yaml.DoubleQuotedStyle
-		}
-		k, after = s.scalar("!!str", style, v, l, i), a
+		k, after = s.scalar("!!str", quoteStyle(src[i]), v, l, i), a
 	default:
 		if !plainStart(src, i, end) {
 			return nil, 0, false
