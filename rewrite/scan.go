@@ -437,40 +437,53 @@ func (s *scanner) sequence(l, at int) (*yaml.Node, int, bool) {
 		end := s.end(l)
 		item := skipSpaces(s.src[:end], at+1)
 		var v *yaml.Node
-		if item == end || s.src[item] == '#' {
-			next = s.next(l + 1)
-			if next < s.n && s.indent(next) > col && !s.isMarker(next) {
-				var ok bool
-				if v, next, ok = s.block(next, s.content(next), col); !ok {
-					return nil, 0, false
-				}
-			} else {
-				v = s.scalar("!!null", 0, nil, l, at+1)
-			}
-		} else {
-			if s.dash(item, end) {
-				return nil, 0, false
-			}
-			var ok bool
-			if v, next, ok = s.block(l, item, col); !ok {
-				return nil, 0, false
-			}
+		var ok bool
+		switch {
+		case item == end || s.src[item] == '#':
+			v, next, ok = s.below(l, col, at+1, false)
+		case s.dash(item, end):
+			return nil, 0, false // - - x
+		default:
+			v, next, ok = s.block(l, item, col)
+		}
+		if !ok {
+			return nil, 0, false
 		}
 		s.stack = append(s.stack, v)
-		if next == s.n || s.isMarker(next) {
-			break
-		}
-		if ind := s.indent(next); ind < col {
-			break
-		} else if ind > col {
+		more, ok := s.goesOn(next, col)
+		if !ok {
 			return nil, 0, false
-		} else if !s.dash(s.content(next), s.end(next)) {
-			break // a compact sequence ends; its mapping goes on
+		}
+		if !more || !s.dash(s.content(next), s.end(next)) {
+			break // the end, or of a compact sequence whose mapping goes on
 		}
 		l, at = next, s.content(next)
 	}
 	s.close(seq, want, mark)
 	return seq, next, true
+}
+
+// below reads the value of an entry or item whose line ends before it, from
+// the lines after l: a node more indented than col, or for a mapping entry
+// (compact) a sequence at col; else an empty value at offset at.
+func (s *scanner) below(l, col, at int, compact bool) (*yaml.Node, int, bool) {
+	next := s.next(l + 1)
+	if next < s.n && !s.isMarker(next) && (s.indent(next) > col || compact && s.indent(next) == col && s.dash(s.content(next), s.end(next))) {
+		return s.block(next, s.content(next), col)
+	}
+	return s.scalar("!!null", 0, nil, l, at), next, true
+}
+
+// goesOn reports whether the collection at column col goes on at line next:
+// not at the end, a marker or a line less indented. ok is false for a line
+// more indented, which yaml.v3 reads as more of a multi-line scalar, or
+// refuses.
+func (s *scanner) goesOn(next, col int) (more, ok bool) {
+	if next == s.n || s.isMarker(next) {
+		return false, true
+	}
+	ind := s.indent(next)
+	return ind == col, ind <= col
 }
 
 // A foundKey is a mapping key found on a line, before its node is made.
@@ -494,33 +507,24 @@ func (s *scanner) mapping(l, at int, k foundKey) (*yaml.Node, int, bool) {
 		key := s.scalar(tag, k.style, k.value, l, k.at)
 		v0 := skipSpaces(s.src[:end], k.colon+1)
 		var v *yaml.Node
+		var ok bool
 		if v0 == end || s.src[v0] == '#' {
-			next = s.next(l + 1)
-			if next < s.n && !s.isMarker(next) && (s.indent(next) > col || s.indent(next) == col && s.dash(s.content(next), s.end(next))) {
-				var ok bool
-				if v, next, ok = s.block(next, s.content(next), col); !ok {
-					return nil, 0, false
-				}
-			} else {
-				v = s.scalar("!!null", 0, nil, l, k.colon+1)
-			}
+			v, next, ok = s.below(l, col, k.colon+1, true)
 		} else {
-			var ok bool
-			if v, next, ok = s.value(l, v0, col); !ok {
-				return nil, 0, false
-			}
+			v, next, ok = s.value(l, v0, col)
 		}
-		s.stack = append(s.stack, key, v)
-		if next == s.n || s.isMarker(next) {
-			break
-		}
-		if ind := s.indent(next); ind < col {
-			break
-		} else if ind > col {
+		if !ok {
 			return nil, 0, false
 		}
+		s.stack = append(s.stack, key, v)
+		more, ok := s.goesOn(next, col)
+		if !ok {
+			return nil, 0, false
+		}
+		if !more {
+			break
+		}
 		l = next
-		var ok bool
 		if k, ok = s.key(s.content(l), s.end(l)); !ok {
 			return nil, 0, false
 		}
@@ -596,11 +600,10 @@ func (s *scanner) value(l, at, parent int) (*yaml.Node, int, bool) {
 	var after int
 	switch src[at] {
 	case '"', '\'':
-		v, a, ok := s.quote(at, end)
-		if !ok {
+		var ok bool
+		if n, after, ok = s.quoted(l, at, end); !ok {
 			return nil, 0, false
 		}
-		n, after = s.scalar("!!str", quoteStyle(src[at]), v, l, at), a
 	case '|', '>':
 		return s.blockScalar(l, at, parent)
 	case '[', '{':
@@ -679,6 +682,15 @@ func (s *scanner) quote(at, end int) (value []byte, after int, ok bool) {
 	return buf, i + 1, true
 }
 
+// quoted reads a one-line quoted scalar at offset at of line l.
+func (s *scanner) quoted(l, at, end int) (*yaml.Node, int, bool) {
+	v, after, ok := s.quote(at, end)
+	if !ok {
+		return nil, 0, false
+	}
+	return s.scalar("!!str", quoteStyle(s.src[at]), v, l, at), after, true
+}
+
 func quoteStyle(q byte) yaml.Style {
 	if q == '"' {
 		return yaml.DoubleQuotedStyle
@@ -695,11 +707,7 @@ func (s *scanner) flow(l, i, end, depth int) (*yaml.Node, int, bool) {
 	src := s.src
 	switch src[i] {
 	case '"', '\'':
-		v, after, ok := s.quote(i, end)
-		if !ok {
-			return nil, 0, false
-		}
-		return s.scalar("!!str", quoteStyle(src[i]), v, l, i), after, true
+		return s.quoted(l, i, end)
 	case '[', '{':
 		if depth > 16 {
 			return nil, 0, false
@@ -770,11 +778,10 @@ func (s *scanner) flowKey(l, i, end int) (*yaml.Node, int, bool) {
 	var after int
 	switch src[i] {
 	case '"', '\'':
-		v, a, ok := s.quote(i, end)
-		if !ok {
+		var ok bool
+		if k, after, ok = s.quoted(l, i, end); !ok {
 			return nil, 0, false
 		}
-		k, after = s.scalar("!!str", quoteStyle(src[i]), v, l, i), a
 	default:
 		if !plainStart(src, i, end) {
 			return nil, 0, false
