@@ -59,5 +59,5 @@ bench:
 
 ## fuzz: fuzz the rewrite engine, then its scanner against yaml.v3, for FUZZTIME each (default 10m)
 fuzz:
-	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzEdit$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzEdit$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s
+	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s

@@ -235,7 +235,8 @@ func buildYq(b *testing.B) string {
 }
 
 // BenchmarkParseFloor is one yaml.v3 parse of the same HTTPRoute: Apply
-// parses twice (to locate, then to verify), so twice this is its floor.
+// parses twice (to locate, then to verify), so twice this would be its floor
+// without scan (BenchmarkScan).
 func BenchmarkParseFloor(b *testing.B) {
 	src := httpRoute(1)
 	b.SetBytes(int64(len(src)))

@@ -54,6 +54,10 @@ func FuzzEdit(f *testing.F) {
 			e = AddComment{Text: "# " + strings.Map(keep, value)}
 		}
 		out, p, err := apply("f.yaml", src, []Edit{e})
+		// Apply, with its pooled nodes, does what apply does.
+		if out2, _, err2 := Apply("f.yaml", src, e); (err == nil) != (err2 == nil) || !bytes.Equal(out, out2) {
+			t.Fatalf("%v: Apply and apply differ: %v, %v\n%s\n%s", e, err, err2, out, out2)
+		}
 		if err != nil {
 			return
 		}

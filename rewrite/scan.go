@@ -803,8 +803,8 @@ func (s *scanner) flowKey(l, i, end int) (*yaml.Node, int, bool) {
 		}
 		k, after = s.scalar("", 0, src[i:e], l, i), j
 	}
-	if after+1 >= end || src[after] != ':' || src[after+1] != ' ' {
-		return nil, 0, false
+	if after+1 >= end || src[after] != ':' || src[after+1] != ' ' || after-i > 1000 {
+		return nil, 0, false // yaml.v3 refuses keys of more than 1,024 characters
 	}
 	v := skipSpaces(src[:end], after+1)
 	if v == end || strings.IndexByte(",]}", src[v]) >= 0 {
