@@ -193,11 +193,22 @@ func FuzzScan(f *testing.F) {
 func BenchmarkScan(b *testing.B) {
 	src := httpRoute(1)
 	lines := lineIndex(src, 0)
-	b.SetBytes(int64(len(src)))
-	for b.Loop() {
-		if _, ok := scan(src, lines, nil); !ok {
-			b.Fatal("scan did not take the HTTPRoute")
-		}
+	for _, pooled := range []bool{false, true} {
+		b.Run(map[bool]string{false: "alloc", true: "arena"}[pooled], func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				var a *arena
+				if pooled {
+					a = getArena()
+				}
+				if _, ok := scan(src, lines, a); !ok {
+					b.Fatal("scan did not take the HTTPRoute")
+				}
+				if a != nil {
+					a.release()
+				}
+			}
+		})
 	}
 }
 
