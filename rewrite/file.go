@@ -123,29 +123,28 @@ func parseError(name string, err error) error {
 }
 
 func checkDuplicates(name string, n *yaml.Node) error {
-	if n.Kind == yaml.MappingNode && len(n.Content) <= 16 {
+	if n.Kind == yaml.MappingNode {
+		var seen map[string]int // for large mappings; small ones compare keys pairwise
+		if len(n.Content) > 16 {
+			seen = make(map[string]int, len(n.Content)/2)
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
 				continue
 			}
-			for j := 0; j < i; j += 2 {
-				if first := n.Content[j]; first.Kind == yaml.ScalarNode && first.Value == k.Value {
-					return &ParseError{File: name, Line: k.Line, Err: fmt.Errorf("duplicate key %q (first on line %d)", k.Value, first.Line)}
+			first, dup := seen[k.Value]
+			for j := 0; seen == nil && j < i && !dup; j += 2 {
+				if c := n.Content[j]; c.Kind == yaml.ScalarNode && c.Value == k.Value {
+					first, dup = c.Line, true
 				}
 			}
-		}
-	} else if n.Kind == yaml.MappingNode {
-		seen := make(map[string]int, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
-				continue
-			}
-			if first, dup := seen[k.Value]; dup {
+			if dup {
 				return &ParseError{File: name, Line: k.Line, Err: fmt.Errorf("duplicate key %q (first on line %d)", k.Value, first)}
 			}
-			seen[k.Value] = k.Line
+			if seen != nil {
+				seen[k.Value] = k.Line
+			}
 		}
 	}
 	for _, c := range n.Content {

@@ -90,3 +90,20 @@ func TestApplyArena(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDuplicateKeys: a duplicate key is refused, with both lines, in a
+// small mapping (keys compared pairwise) and a large one (a map).
+func TestDuplicateKeys(t *testing.T) {
+	for _, n := range []int{3, 20} {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "k%d: %d\n", i, i)
+		}
+		b.WriteString("k1: again\n")
+		_, err := Parse("f.yaml", []byte(b.String()))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != n+1 || !strings.Contains(pe.Error(), `duplicate key "k1" (first on line 2)`) {
+			t.Errorf("%d keys: got %v", n, err)
+		}
+	}
+}
