@@ -23,8 +23,9 @@ import (
 // Without a token it authenticates as a GitHub App installation when
 // FERRY_APP_ID, FERRY_APP_INSTALLATION_ID and FERRY_APP_PRIVATE_KEY (the
 // PEM) or FERRY_APP_PRIVATE_KEY_FILE are set: it signs a JWT with the key
-// and exchanges it for an installation token (valid one hour, longer than
-// a scheduled run).
+// and exchanges it for an installation token. The token lasts an hour; a
+// run that takes longer gets a new one before the old one expires
+// (Options.TokenSource).
 func FromEnv(ctx context.Context, getenv func(string) string, repoURL string) (Options, error) {
 	var o Options
 	o.Token = getenv("GITHUB_TOKEN")
@@ -53,47 +54,55 @@ func FromEnv(ctx context.Context, getenv func(string) string, repoURL string) (O
 		o.APIURL = fmt.Sprintf("https://%s/api/v3/", host) // GitHub Enterprise Server
 	}
 	if o.Token == "" {
-		tok, err := appToken(ctx, getenv, o.APIURL)
+		src, err := appTokens(getenv, o.APIURL)
 		if err != nil {
 			return o, err
 		}
-		o.Token = tok
+		// The first token now, so that a wrong key fails here.
+		tctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if o.Token, err = src(tctx); err != nil {
+			return o, err
+		}
+		o.TokenSource = src
 	}
 	return o, nil
 }
 
-// appToken exchanges a GitHub App's key for an installation token.
-func appToken(ctx context.Context, getenv func(string) string, apiURL string) (string, error) {
+// appTokens returns the source of a GitHub App's installation tokens: it
+// exchanges a JWT signed with the App's key for a token, and again when the
+// token is within a minute of expiring (ghinstallation's rule).
+func appTokens(getenv func(string) string, apiURL string) (func(context.Context) (string, error), error) {
 	id, inst := getenv("FERRY_APP_ID"), getenv("FERRY_APP_INSTALLATION_ID")
 	key := []byte(getenv("FERRY_APP_PRIVATE_KEY"))
 	if file := getenv("FERRY_APP_PRIVATE_KEY_FILE"); len(key) == 0 && file != "" {
 		var err error
 		if key, err = os.ReadFile(file); err != nil {
-			return "", fmt.Errorf("github: FERRY_APP_PRIVATE_KEY_FILE: %w", err)
+			return nil, fmt.Errorf("github: FERRY_APP_PRIVATE_KEY_FILE: %w", err)
 		}
 	}
 	if id == "" && inst == "" && len(key) == 0 {
-		return "", errors.New("github: set GITHUB_TOKEN (or GH_TOKEN), or FERRY_APP_ID, FERRY_APP_INSTALLATION_ID and FERRY_APP_PRIVATE_KEY for a GitHub App")
+		return nil, errors.New("github: set GITHUB_TOKEN (or GH_TOKEN), or FERRY_APP_ID, FERRY_APP_INSTALLATION_ID and FERRY_APP_PRIVATE_KEY for a GitHub App")
 	}
 	appID, err1 := strconv.ParseInt(id, 10, 64)
 	instID, err2 := strconv.ParseInt(inst, 10, 64)
 	if err1 != nil || err2 != nil || len(key) == 0 {
-		return "", errors.New("github: a GitHub App needs FERRY_APP_ID and FERRY_APP_INSTALLATION_ID (numbers) and FERRY_APP_PRIVATE_KEY or FERRY_APP_PRIVATE_KEY_FILE")
+		return nil, errors.New("github: a GitHub App needs FERRY_APP_ID and FERRY_APP_INSTALLATION_ID (numbers) and FERRY_APP_PRIVATE_KEY or FERRY_APP_PRIVATE_KEY_FILE")
 	}
 	itr, err := ghinstallation.New(http.DefaultTransport, appID, instID, key)
 	if err != nil {
-		return "", fmt.Errorf("github: the GitHub App's private key: %w", err)
+		return nil, fmt.Errorf("github: the GitHub App's private key: %w", err)
 	}
 	if apiURL != "" {
 		itr.BaseURL = strings.TrimRight(apiURL, "/")
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	tok, err := itr.Token(ctx)
-	if err != nil {
-		return "", fmt.Errorf("github: installation token of app %d: %w", appID, err)
-	}
-	return tok, nil
+	return func(ctx context.Context) (string, error) {
+		tok, err := itr.Token(ctx)
+		if err != nil {
+			return "", fmt.Errorf("github: installation token of app %d: %w", appID, err)
+		}
+		return tok, nil
+	}, nil
 }
 
 // splitRepoURL returns the host and path of https://host/o/r(.git),

@@ -27,8 +27,14 @@ import (
 type Options struct {
 	// Owner and Repo name the repository. Required.
 	Owner, Repo string
-	// Token authenticates the API calls and git pushes. Required.
+	// Token authenticates the API calls and git pushes. Required unless
+	// TokenSource is set.
 	Token string
+	// TokenSource, when set, is asked for the token before each API call
+	// and git push, instead of using Token: a GitHub App's installation
+	// token expires after an hour, and the source (ghinstallation's
+	// transport) renews it. Every token it gives is redacted from errors.
+	TokenSource func(context.Context) (string, error)
 	// APIURL is the REST base URL; https://api.github.com/ by default. A
 	// trailing slash is added when missing.
 	APIURL string
@@ -60,7 +66,7 @@ type Forge struct {
 	o    Options
 	rest *gh.Client
 	gql  *githubv4.Client
-	auth transport.AuthMethod
+	tok  *tokens
 
 	mu     sync.Mutex
 	method map[string]string // merge method by branch, from Propose
@@ -77,7 +83,7 @@ func New(repo *gitstore.Repo, o Options) (*Forge, error) {
 	if o.Owner == "" || o.Repo == "" {
 		return nil, errors.New("github: owner and repo are required")
 	}
-	if o.Token == "" {
+	if o.Token == "" && o.TokenSource == nil {
 		return nil, errors.New("github: no token")
 	}
 	if o.APIURL == "" {
@@ -109,7 +115,8 @@ func New(repo *gitstore.Repo, o Options) (*Forge, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = time.Minute
 	}
-	hc := HTTPClient(o.Token, o.HTTPClient, o.Sleep)
+	tok := &tokens{fixed: o.Token, source: o.TokenSource}
+	hc := httpClient(tok, o.HTTPClient, o.Sleep)
 	rest := gh.NewClient(hc)
 	rest.BaseURL, rest.UploadURL = api, api
 	return &Forge{
@@ -117,9 +124,18 @@ func New(repo *gitstore.Repo, o Options) (*Forge, error) {
 		o:      o,
 		rest:   rest,
 		gql:    githubv4.NewEnterpriseClient(o.GraphQLURL, hc),
-		auth:   &githttp.BasicAuth{Username: "x-access-token", Password: o.Token},
+		tok:    tok,
 		method: map[string]string{},
 	}, nil
+}
+
+// gitAuth is the basic auth of a push or fetch, with the current token.
+func (f *Forge) gitAuth(ctx context.Context) (transport.AuthMethod, error) {
+	tok, err := f.tok.get(ctx)
+	if err != nil {
+		return nil, f.errorf(err, "github: token")
+	}
+	return &githttp.BasicAuth{Username: "x-access-token", Password: tok}, nil
 }
 
 // graphQLURL derives the GraphQL endpoint from the REST one: GitHub's
@@ -140,6 +156,10 @@ func graphQLURL(api *url.URL) string {
 // over base (http.DefaultClient when nil). sleep waits between retries;
 // nil for real time.
 func HTTPClient(token string, base *http.Client, sleep func(time.Duration)) *http.Client {
+	return httpClient(&tokens{fixed: token}, base, sleep)
+}
+
+func httpClient(tok *tokens, base *http.Client, sleep func(time.Duration)) *http.Client {
 	if base == nil {
 		base = http.DefaultClient
 	}
@@ -147,7 +167,7 @@ func HTTPClient(token string, base *http.Client, sleep func(time.Duration)) *htt
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	t := &retrier{base: rt, token: token, sleep: sleepCtx, now: time.Now}
+	t := &retrier{base: rt, tokens: tok, sleep: sleepCtx, now: time.Now}
 	if sleep != nil {
 		t.sleep = func(ctx context.Context, d time.Duration) error {
 			sleep(d)
@@ -173,14 +193,18 @@ func (f *Forge) errorf(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	return redact(fmt.Errorf(format+": %w", append(args, err)...), f.o.Token)
+	return f.tok.redact(fmt.Errorf(format+": %w", append(args, err)...))
 }
 
 // Publish pushes commit to branch with a lease on old.
 func (f *Forge) Publish(ctx context.Context, branch string, old, commit plumbing.Hash) error {
 	ctx, cancel := f.step(ctx)
 	defer cancel()
-	err := f.repo.Push(ctx, f.o.GitURL, f.auth, branch, old, commit)
+	auth, err := f.gitAuth(ctx)
+	if err != nil {
+		return err
+	}
+	err = f.repo.Push(ctx, f.o.GitURL, auth, branch, old, commit)
 	return f.errorf(err, "github: publish %s", branch)
 }
 
@@ -480,7 +504,11 @@ func (f *Forge) enableAutoMerge(ctx context.Context, nodeID, method string, head
 func (f *Forge) fetchBase(ctx context.Context) error {
 	ctx, cancel := f.step(ctx)
 	defer cancel()
-	return f.errorf(f.repo.Fetch(ctx, f.o.GitURL, f.auth, f.o.Base), "github: fetch %s", f.o.Base)
+	auth, err := f.gitAuth(ctx)
+	if err != nil {
+		return err
+	}
+	return f.errorf(f.repo.Fetch(ctx, f.o.GitURL, auth, f.o.Base), "github: fetch %s", f.o.Base)
 }
 
 var _ bot.Commenter = (*Forge)(nil)

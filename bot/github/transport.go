@@ -3,11 +3,13 @@ package github
 import (
 	"context"
 	"errors"
-
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,10 +30,10 @@ const (
 // to retry: a primary rate limit after its reset, a secondary one after its
 // Retry-After, and a server error after an exponential backoff.
 type retrier struct {
-	base  http.RoundTripper
-	token string
-	sleep func(context.Context, time.Duration) error
-	now   func() time.Time
+	base   http.RoundTripper
+	tokens *tokens
+	sleep  func(context.Context, time.Duration) error
+	now    func() time.Time
 }
 
 func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -48,8 +50,12 @@ func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			r.Body = body
 		}
-		if t.token != "" {
-			r.Header.Set("Authorization", "Bearer "+t.token)
+		tok, err := t.tokens.get(ctx)
+		if err != nil {
+			return nil, t.tokens.redact(fmt.Errorf("github: token: %w", err))
+		}
+		if tok != "" {
+			r.Header.Set("Authorization", "Bearer "+tok)
 		}
 		resp, err := t.base.RoundTrip(r)
 		if err != nil {
@@ -131,6 +137,44 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // redact returns err with every occurrence of token in its message
 // replaced; errors.Is and errors.As still see the causes.
+// tokens hands out the token of each API call and git push: a fixed one,
+// or one from a source that renews it. It remembers every token it gave,
+// to redact them all from errors.
+type tokens struct {
+	fixed  string
+	source func(context.Context) (string, error)
+
+	mu    sync.Mutex
+	given []string
+}
+
+func (t *tokens) get(ctx context.Context) (string, error) {
+	if t.source == nil {
+		return t.fixed, nil
+	}
+	tok, err := t.source(ctx)
+	if err != nil {
+		return "", err
+	}
+	t.mu.Lock()
+	if !slices.Contains(t.given, tok) {
+		t.given = append(t.given, tok)
+	}
+	t.mu.Unlock()
+	return tok, nil
+}
+
+// redact replaces every token given so far in err's text.
+func (t *tokens) redact(err error) error {
+	err = redact(err, t.fixed)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, tok := range t.given {
+		err = redact(err, tok)
+	}
+	return err
+}
+
 func redact(err error, token string) error {
 	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
 		return err
