@@ -268,6 +268,8 @@ func (f *file) startsLine(off int) bool {
 // Parse parses src as Apply does, with the same checks (size, UTF-8,
 // duplicate keys), and returns its documents, for callers that read a
 // file they may later edit: one parse, and the same refusals either way.
+// The nodes carry kinds, tags, styles, values, anchors and positions as
+// yaml.v3 sets them, but no comments: rewrite keeps those in the bytes.
 func Parse(name string, src []byte) ([]*yaml.Node, error) {
 	f, err := parse(name, src)
 	if err != nil {
