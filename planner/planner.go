@@ -757,12 +757,19 @@ func clonePR(pr *PR) *PR {
 // turns each candidate into the entry's Next or a Wait.
 func (pl *planning) allocate() {
 	planned := 0
-	open := 0
-	for _, pr := range pl.prs {
+	// Open pull requests, not entries: a wave's pull request stands for
+	// each of its workloads.
+	openPRs := map[int]bool{}
+	for i, pr := range pl.prs {
 		if pr.State == PROpen {
-			open++
+			n := pr.Number
+			if n == 0 {
+				n = -1 - i // a pull request without a number is one of its own
+			}
+			openPRs[n] = true
 		}
 	}
+	open := len(openPRs)
 	inFlight := map[string]int{}
 	for _, n := range pl.wnames {
 		if by := pl.workloads[n].PinnedBy; by != "" {

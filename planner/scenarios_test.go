@@ -238,6 +238,28 @@ func scenarios() []scenario {
 			},
 		},
 		{
+			name: "max-open-wave",
+			desc: "maxOpen 2 with one pull request open: a wave's, which carries the pins of w1, w2 and w3.\n" +
+				"It is one pull request, so one slot is left: w4's pin takes it and w5 waits.",
+			in: planner.Input{
+				Now:        now,
+				MaxOpen:    2,
+				Migrations: []planner.Migration{mig(m, eu1, to2, "w1", "w2", "w3", "w4", "w5")},
+				Workloads: []planner.Workload{
+					wl("w1", "", "gke-eu-1=OR:100"),
+					wl("w2", "", "gke-eu-1=OR:100"),
+					wl("w3", "", "gke-eu-1=OR:100"),
+					wl("w4", "", "gke-eu-1=OR:100"),
+					wl("w5", "", "gke-eu-1=OR:100"),
+				},
+				PRs: []planner.PR{
+					pr(3, m, "w1", "pin", planner.PROpen),
+					pr(3, m, "w2", "pin", planner.PROpen),
+					pr(3, m, "w3", "pin", planner.PROpen),
+				},
+			},
+		},
+		{
 			name: "pr-gates",
 			desc: "PRs for the next stage: held, a foreign commit, closed unmerged (pauses the workload),\n" +
 				"closed and then merged again (no longer pauses), open (the action updates it).",
