@@ -75,6 +75,15 @@ func TestCommitMatchesGitCLI(t *testing.T) {
 	if out, err := runGit(t.Context(), dir, "fsck", "--strict", "--no-dangling"); err != nil || out != "" {
 		t.Errorf("git fsck --strict: %v\n%s", err, out)
 	}
+	// Written as git writes loose objects: read-only, deflated at zlib's
+	// best speed (git's core.looseCompression), so the header is 78 01.
+	obj := filepath.Join(dir, ".git", "objects", h.String()[:2], h.String()[2:])
+	if fi, err := os.Stat(obj); err != nil || fi.Mode().Perm() != 0o444 {
+		t.Errorf("the commit's loose object: %v, mode %v", err, fi.Mode())
+	}
+	if b, err := os.ReadFile(obj); err != nil || len(b) < 2 || b[0] != 0x78 || b[1] != 0x01 {
+		t.Errorf("the commit's loose object does not start with zlib's best-speed header 78 01: % x", b[:min(len(b), 2)])
+	}
 
 	// The same change through the CLI.
 	gitCLI(t, dir, "checkout", "-q", "-b", "cli", "main")

@@ -17,6 +17,9 @@ type lockedStorer struct {
 	storage.Storer
 	mu     sync.RWMutex
 	warmed sync.Once
+	// objects, when set, is the objects directory of an on-disk repo:
+	// new objects are written there by writeLoose, not by go-git.
+	objects string
 }
 
 // warm makes the storage load what it loads lazily (the packfile index),
@@ -62,6 +65,9 @@ func (s *lockedStorer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 func (s *lockedStorer) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.objects != "" {
+		return writeLoose(s.objects, o)
+	}
 	return s.Storer.SetEncodedObject(o)
 }
 

@@ -36,6 +36,7 @@ type Repo struct {
 
 func newRepo(r *git.Repository) *Repo {
 	st := r.Storer
+	objects := ""
 	if fst, ok := st.(*filesystem.Storage); ok {
 		// go-billy's default chroot resolves symlinks with an Lstat per
 		// path element on every object file it opens; the bound OS
@@ -45,9 +46,10 @@ func newRepo(r *git.Repository) *Repo {
 		root := fst.Filesystem().Root()
 		if _, err := os.Stat(filepath.Join(root, "commondir")); errors.Is(err, fs.ErrNotExist) {
 			st = filesystem.NewStorage(osfs.New(root, osfs.WithBoundOS()), cache.NewObjectLRUDefault())
+			objects = filepath.Join(root, "objects")
 		}
 	}
-	ls := &lockedStorer{Storer: st}
+	ls := &lockedStorer{Storer: st, objects: objects}
 	if wrapped, err := git.Open(ls, nil); err == nil {
 		r = wrapped
 	}
