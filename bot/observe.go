@@ -130,6 +130,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	in := &s.Input
 	in.Now = b.now()
 	in.MaxOpen = repo.Config.PullRequests.MaxOpen
+	in.Waves = repo.Config.PullRequests.Group == GroupWave
 	if f, ok := b.opts.Forge.(interface{ MergesAtOnce() bool }); ok && f.MergesAtOnce() &&
 		(repo.Config.PullRequests.AutoMerge == nil || *repo.Config.PullRequests.AutoMerge) {
 		in.MaxOpen = 0 // each pull request is merged as soon as it is made

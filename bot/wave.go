@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ferry-dev/ferry/gitops"
@@ -48,18 +47,12 @@ func WaveBranch(migration string, n int, st planner.Stage) string {
 	return fmt.Sprintf("ferry/%s/wave-%d/%s", migration, n, st)
 }
 
-// waveOf numbers the wave of an action's workload: the Migration's
-// workloads in name order, maxInFlight to a wave, from 1.
+// waveOf is the wave of an action's workload (planner.Migration.Wave).
 func (b *Bot) waveOf(s *Snapshot, a planner.Action) int {
-	for _, m := range s.Input.Migrations {
-		if m.Name != a.Migration {
-			continue
+	for i := range s.Input.Migrations {
+		if m := &s.Input.Migrations[i]; m.Name == a.Migration {
+			return m.Wave(a.Workload)
 		}
-		i := slices.Index(m.Workloads, a.Workload)
-		if i < 0 || m.MaxInFlight <= 0 {
-			return 1
-		}
-		return i/m.MaxInFlight + 1
 	}
 	return 1
 }

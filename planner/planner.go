@@ -770,6 +770,21 @@ func (pl *planning) allocate() {
 		}
 	}
 	open := len(openPRs)
+	newPRs := map[string]int{} // the maxOpen slot of each new pull request
+	ranks := map[string]map[string]int{}
+	// order is each of m's workloads' place in name order (Migration.Wave,
+	// once per Migration).
+	order := func(m *Migration) map[string]int {
+		r, ok := ranks[m.Name]
+		if !ok {
+			r = map[string]int{}
+			for i, w := range slices.Sorted(slices.Values(m.Workloads)) {
+				r[w] = i
+			}
+			ranks[m.Name] = r
+		}
+		return r
+	}
 	inFlight := map[string]int{}
 	for _, n := range pl.wnames {
 		if by := pl.workloads[n].PinnedBy; by != "" {
@@ -815,16 +830,27 @@ func (pl *planning) allocate() {
 			}
 		}
 		if a.PR == 0 {
-			if lim := pl.in.MaxOpen; lim > 0 {
-				if !e.exempt && open+planned >= lim {
+			// A new pull request, unless a wave's stage already has one
+			// planned in this pass.
+			key := a.Migration + "/" + a.Workload + "/" + a.Stage.String()
+			if pl.in.Waves {
+				key = fmt.Sprintf("%s/wave-%d/%s", a.Migration, waveAt(order(e.m)[a.Workload], e.m.MaxInFlight), a.Stage)
+			}
+			slot, shared := newPRs[key]
+			if !shared {
+				slot = open + planned + 1
+			}
+			if lim := pl.in.MaxOpen; lim > 0 && !e.exempt {
+				if slot > lim {
 					e.Wait = fmt.Sprintf("maxOpen %d reached", lim)
 					continue
 				}
-				if !e.exempt {
-					a.Gates = append(a.Gates, fmt.Sprintf("maxOpen %d of %d", open+planned+1, lim))
-				}
+				a.Gates = append(a.Gates, fmt.Sprintf("maxOpen %d of %d", slot, lim))
 			}
-			planned++
+			if !shared {
+				newPRs[key] = slot
+				planned++
+			}
 		}
 		if e.pin {
 			inFlight[e.m.Name]++

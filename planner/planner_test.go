@@ -228,3 +228,18 @@ func TestShiftWeights(t *testing.T) {
 		})
 	}
 }
+
+// Migration.Wave numbers waves by name order, whatever the order of the
+// Migration's workloads.
+func TestWave(t *testing.T) {
+	m := planner.Migration{Workloads: []string{"e", "a", "d", "b", "c"}, MaxInFlight: 2}
+	for w, want := range map[string]int{"a": 1, "b": 1, "c": 2, "d": 2, "e": 3, "missing": 1} {
+		if got := m.Wave(w); got != want {
+			t.Errorf("Wave(%s) = %d, want %d", w, got, want)
+		}
+	}
+	m.MaxInFlight = 0
+	if got := m.Wave("e"); got != 1 {
+		t.Errorf("without maxInFlight: Wave(e) = %d, want 1", got)
+	}
+}

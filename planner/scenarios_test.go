@@ -260,6 +260,26 @@ func scenarios() []scenario {
 			},
 		},
 		{
+			name: "max-open-waves",
+			desc: "pullRequests.group: wave, maxOpen 1, maxInFlight 3: the first wave's pins share one pull request,\n" +
+				"so all three take the one slot; w4 and w5 wait for maxInFlight.",
+			in: planner.Input{
+				Now:     now,
+				MaxOpen: 1,
+				Waves:   true,
+				Migrations: []planner.Migration{
+					withMig(mig(m, eu1, to2, "w1", "w2", "w3", "w4", "w5"), func(m *planner.Migration) { m.MaxInFlight = 3 }),
+				},
+				Workloads: []planner.Workload{
+					wl("w1", "", "gke-eu-1=OR:100"),
+					wl("w2", "", "gke-eu-1=OR:100"),
+					wl("w3", "", "gke-eu-1=OR:100"),
+					wl("w4", "", "gke-eu-1=OR:100"),
+					wl("w5", "", "gke-eu-1=OR:100"),
+				},
+			},
+		},
+		{
 			name: "pr-gates",
 			desc: "PRs for the next stage: held, a foreign commit, closed unmerged (pauses the workload),\n" +
 				"closed and then merged again (no longer pauses), open (the action updates it).",

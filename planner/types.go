@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"time"
 )
 
@@ -27,6 +28,33 @@ type Input struct {
 	PRs []PR
 	// MaxOpen is how many ferry PRs may be open at once; 0 means no limit.
 	MaxOpen int
+	// Waves is set when one pull request carries a wave's stage
+	// (pullRequests.group: wave): new stages of one wave take one maxOpen
+	// slot between them.
+	Waves bool
+}
+
+// Wave numbers the wave of a workload: the Migration's workloads in name
+// order, MaxInFlight to a wave, from 1. Without MaxInFlight all are wave 1.
+func (m *Migration) Wave(workload string) int {
+	if !slices.Contains(m.Workloads, workload) {
+		return 1
+	}
+	before := 0
+	for _, w := range m.Workloads {
+		if w < workload {
+			before++
+		}
+	}
+	return waveAt(before, m.MaxInFlight)
+}
+
+// waveAt is the wave of the workload at rank (0-based, in name order).
+func waveAt(rank, maxInFlight int) int {
+	if maxInFlight <= 0 {
+		return 1
+	}
+	return rank/maxInFlight + 1
 }
 
 // Migration is a Migration file, reduced to what planning needs.
