@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 
@@ -191,19 +190,15 @@ func (s subsets) has(name string) bool { return s.index(name) >= 0 }
 // destinationSubsets lists the subsets of the DestinationRules in src
 // whose host is one of hosts.
 func destinationSubsets(name string, src []byte, hosts map[string]bool) ([]subsets, error) {
+	docs, err := roots(name, src)
+	if err != nil {
+		return nil, err
+	}
 	var out []subsets
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	for doc := 0; ; doc++ {
-		var d yaml.Node
-		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if len(d.Content) == 0 || scalar(get(d.Content[0], "kind")) != "DestinationRule" {
+	for doc, root := range docs {
+		if scalar(get(root, "kind")) != "DestinationRule" {
 			continue
 		}
-		root := d.Content[0]
 		seq := get(root, "spec", "subsets")
 		if seq == nil || seq.Kind != yaml.SequenceNode || !hostIn(scalar(get(root, "spec", "host")), hosts) {
 			continue

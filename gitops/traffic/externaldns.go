@@ -1,10 +1,7 @@
 package traffic
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -47,19 +44,12 @@ type dnsWeight struct {
 // find locates the weight of cluster's record set in one file.
 func (e ExternalDNS) find(name string, src []byte, cluster string) (*dnsWeight, error) {
 	id := e.Backend(cluster)
+	docs, err := roots(name, src)
+	if err != nil {
+		return nil, err
+	}
 	var found *dnsWeight
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	for doc := 0; ; doc++ {
-		var d yaml.Node
-		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if len(d.Content) == 0 {
-			continue
-		}
-		root := d.Content[0]
+	for doc, root := range docs {
 		var hits []dnsWeight
 		if scalar(get(root, "kind")) == "DNSEndpoint" {
 			eps := get(root, "spec", "endpoints")

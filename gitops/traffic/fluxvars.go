@@ -1,10 +1,8 @@
 package traffic
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -86,19 +84,12 @@ type fluxKS struct {
 }
 
 func (v *Vars) load() (*fluxKS, error) {
+	docs, err := roots(v.File.Name, v.File.Data)
+	if err != nil {
+		return nil, err
+	}
 	var found []*fluxKS
-	dec := yaml.NewDecoder(bytes.NewReader(v.File.Data))
-	for doc := 0; ; doc++ {
-		var d yaml.Node
-		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", v.File.Name, err)
-		}
-		if len(d.Content) == 0 {
-			continue
-		}
-		root := d.Content[0]
+	for doc, root := range docs {
 		if scalar(get(root, "kind")) != "Kustomization" || !strings.HasPrefix(scalar(get(root, "apiVersion")), "kustomize.toolkit.fluxcd.io/") {
 			continue
 		}

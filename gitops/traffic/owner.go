@@ -1,10 +1,8 @@
 package traffic
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -74,33 +72,19 @@ func (r Route) Owner(name string, src []byte, files map[string][]byte) error {
 
 // routeName is the metadata.name of the first document of kind in src.
 func routeName(src []byte, kind string) string {
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	for {
-		var d yaml.Node
-		if dec.Decode(&d) != nil {
-			return ""
-		}
-		if len(d.Content) > 0 && scalar(get(d.Content[0], "kind")) == kind {
-			return scalar(get(d.Content[0], "metadata", "name"))
+	docs, _ := roots("", src)
+	for _, root := range docs {
+		if scalar(get(root, "kind")) == kind {
+			return scalar(get(root, "metadata", "name"))
 		}
 	}
+	return ""
 }
 
 func ownerIn(name string, src []byte) error {
-	var docs []*yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	for {
-		var d yaml.Node
-		err := dec.Decode(&d)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return ownerInText(name, src)
-		}
-		if len(d.Content) > 0 {
-			docs = append(docs, d.Content[0])
-		}
+	docs, err := roots(name, src)
+	if err != nil {
+		return ownerInText(name, src)
 	}
 	for _, root := range docs {
 		if c := owner(scalar(get(root, "apiVersion")), scalar(get(root, "kind")), root); c != "" {

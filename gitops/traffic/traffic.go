@@ -15,10 +15,8 @@
 package traffic
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -98,18 +96,15 @@ func (r Route) find(name string, src []byte, clusters []string) ([]ref, error) {
 	}
 	var out []ref
 	var ks *fluxKS
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	for doc := 0; ; doc++ {
-		var d yaml.Node
-		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if len(d.Content) == 0 || scalar(get(d.Content[0], "kind")) != r.Kind {
+	docs, err := roots(name, src)
+	if err != nil {
+		return nil, err
+	}
+	for doc, root := range docs {
+		if scalar(get(root, "kind")) != r.Kind {
 			continue
 		}
-		rules := get(d.Content[0], "spec", sp.rules)
+		rules := get(root, "spec", sp.rules)
 		if rules == nil {
 			continue
 		}
@@ -299,6 +294,23 @@ func get(n *yaml.Node, keys ...string) *yaml.Node {
 		n = next
 	}
 	return n
+}
+
+// roots parses src as rewrite does, so that reading a file refuses what
+// editing it would, and returns each document's root node (nil for an
+// empty document), indexed as rewrite.Path.Doc counts documents.
+func roots(name string, src []byte) ([]*yaml.Node, error) {
+	docs, err := rewrite.Parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*yaml.Node, len(docs))
+	for i, d := range docs {
+		if len(d.Content) > 0 {
+			out[i] = d.Content[0]
+		}
+	}
+	return out, nil
 }
 
 func scalar(n *yaml.Node) string {
