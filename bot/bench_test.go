@@ -179,7 +179,7 @@ func BenchmarkLocalMigration1000(b *testing.B) {
 			stages += rep.Merged()
 			passes += rep.Passes
 			runs++
-			if finished(rep.Plan) {
+			if rep.Plan.Finished() {
 				break
 			}
 			clk.t = clk.t.Add(time.Minute)

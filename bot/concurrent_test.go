@@ -116,7 +116,7 @@ func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared bool, want migration) {
 }
 
 // done reports whether a run found the migration finished.
-func done(rep *bot.Report) bool { return rep != nil && rep.Plan != nil && finished(rep.Plan) }
+func done(rep *bot.Report) bool { return rep != nil && rep.Plan != nil && rep.Plan.Finished() }
 
 // TestLocalMergeBranchMoved merges a pull request whose branch another run
 // has moved or deleted since ferry pushed head: the merge must not happen

@@ -147,7 +147,7 @@ func toTheEnd(t *testing.T, repo *gitstore.Repo, clk *clock, b *bot.Bot, forge *
 		if after != nil {
 			after(mainHead(t, repo))
 		}
-		if finished(rep.Plan) {
+		if rep.Plan.Finished() {
 			return i
 		}
 		clk.t = clk.t.Add(31 * time.Minute)
@@ -333,7 +333,7 @@ func crashAndResume(t *testing.T, fsys fs.FS, point crashPoint, n int, restart t
 			killedAt = i
 		case err != nil:
 			t.Fatalf("run %d: %v", i, err)
-		case finished(rep.Plan):
+		case rep.Plan.Finished():
 			t.Fatalf("the migration finished before stage %d", n)
 		default:
 			approve(t, repo, local)

@@ -61,33 +61,19 @@ func TestLocalMigrationToTheEnd(t *testing.T) {
 				}
 				last = rep.Plan
 				approve(t, repo, forge)
-				if finished(last) {
+				if last.Finished() {
 					break
 				}
 				clk.t = clk.t.Add(31 * time.Minute)
 			}
 			var sb strings.Builder
 			last.WriteText(&sb)
-			if !finished(last) {
+			if !last.Finished() {
 				t.Fatalf("migration did not finish:\n%s", sb.String())
 			}
 			t.Logf("final plan:\n%s", sb.String())
 		})
 	}
-}
-
-// finished reports whether every entry is done or stopped for a reason
-// no time will change (validation, exclusion).
-func finished(p *planner.Plan) bool {
-	for _, e := range p.Entries {
-		if e.Next != nil {
-			return false
-		}
-		if e.Phase != planner.Done && !strings.HasPrefix(e.Wait, "validation") {
-			return false
-		}
-	}
-	return true
 }
 
 // tw writes progress lines to the test log.

@@ -1,6 +1,9 @@
 package planner
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Phase is where a workload stands in a Migration, derived from the tree.
 type Phase int
@@ -70,6 +73,23 @@ type Entry struct {
 	// act on it stops the stage: held, a commit ferry did not write, or
 	// closed without merging.
 	BlockedBy *PR `json:",omitempty"`
+}
+
+// validationWait starts the Wait of a workload that validation stops.
+const validationWait = "validation: "
+
+// Finished reports whether no workload has anything left to do: each is
+// done, or stopped by validation, which no time or health will change.
+func (p *Plan) Finished() bool {
+	for _, e := range p.Entries {
+		if e.Phase == Done {
+			continue
+		}
+		if e.Next != nil || !strings.HasPrefix(e.Wait, validationWait) {
+			return false
+		}
+	}
+	return true
 }
 
 // Action is one stage to carry out: the edit to make, as data.

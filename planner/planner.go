@@ -621,7 +621,7 @@ func (pl *planning) gatePin(e *entry, v *view) {
 		return
 	}
 	if len(w.Problems) > 0 {
-		e.Wait = "validation: " + w.Problems[0]
+		e.Wait = validationWait + w.Problems[0]
 		if n := len(w.Problems) - 1; n > 0 {
 			e.Wait += fmt.Sprintf(" (and %d more)", n)
 		}

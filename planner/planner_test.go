@@ -243,3 +243,22 @@ func TestWave(t *testing.T) {
 		t.Errorf("without maxInFlight: Wave(e) = %d, want 1", got)
 	}
 }
+
+// Plan.Finished: every workload done, or stopped by validation.
+func TestFinished(t *testing.T) {
+	done := planner.Entry{Workload: "a", Phase: planner.Done}
+	invalid := planner.Entry{Workload: "b", Wait: "validation: kind VerticalPodAutoscaler not on gke-eu-2"}
+	for _, c := range []struct {
+		entries []planner.Entry
+		want    bool
+	}{
+		{[]planner.Entry{done, invalid}, true},
+		{[]planner.Entry{done, {Workload: "c", Phase: planner.Shifting, Wait: "soak 12m of 30m"}}, false},
+		{[]planner.Entry{done, {Workload: "d", Next: &planner.Action{Workload: "d"}}}, false},
+		{[]planner.Entry{done, {Workload: "e", Phase: planner.Unexplained, Wait: "unexplained: changed by hand"}}, false},
+	} {
+		if got := (&planner.Plan{Entries: c.entries}).Finished(); got != c.want {
+			t.Errorf("%+v: Finished = %v, want %v", c.entries, got, c.want)
+		}
+	}
+}

@@ -26,20 +26,6 @@ import (
 
 var epoch = time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC)
 
-// finished reports whether every entry is done or stopped for a reason no
-// time will change.
-func finished(p *planner.Plan) bool {
-	for _, e := range p.Entries {
-		if e.Next != nil {
-			return false
-		}
-		if e.Phase != planner.Done && !strings.HasPrefix(e.Wait, "validation") {
-			return false
-		}
-	}
-	return true
-}
-
 // TestMigrationToTheEnd runs the bot on the fake as a scheduled job would:
 // a fresh clone each run, then every cluster's Argo CD reports the base's
 // head healthy, and half an hour passes.
@@ -60,7 +46,7 @@ func TestMigrationToTheEnd(t *testing.T) {
 			t.Fatalf("run %d: %v", i, err)
 		}
 		last = rep.Plan
-		if finished(last) {
+		if last.Finished() {
 			break
 		}
 		reportHealthy(t, e.srv, repo)
@@ -68,7 +54,7 @@ func TestMigrationToTheEnd(t *testing.T) {
 	}
 	var sb strings.Builder
 	last.WriteText(&sb)
-	if !finished(last) {
+	if !last.Finished() {
 		t.Fatalf("migration did not finish:\n%s", sb.String())
 	}
 	t.Logf("final plan:\n%s", sb.String())

@@ -18,7 +18,6 @@ import (
 	"github.com/ferry-dev/ferry/gitops/check"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
-	"github.com/ferry-dev/ferry/planner"
 )
 
 var epoch = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -278,25 +277,13 @@ func migrate(t *testing.T, name string) *gitstore.Repo {
 			t.Fatalf("pass %d: %v", i, err)
 		}
 		approve(t, repo, forge)
-		if finished(rep.Plan) {
+		if rep.Plan.Finished() {
 			return repo
 		}
 		clk.t = clk.t.Add(31 * time.Minute)
 	}
 	t.Fatalf("the migration of %s did not finish", name)
 	return nil
-}
-
-func finished(p *planner.Plan) bool {
-	for _, e := range p.Entries {
-		if e.Next != nil {
-			return false
-		}
-		if e.Phase != planner.Done && !strings.HasPrefix(e.Wait, "validation") {
-			return false
-		}
-	}
-	return true
 }
 
 // approve merges every open pull request, for repos whose config turns
