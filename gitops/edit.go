@@ -194,12 +194,9 @@ func (r *Repo) addBackend(e *editor, w *Workload, from, to string, sub *Substitu
 	if r.Config.Traffic.Kind == TrafficExternalDNS {
 		// The record is in the overlay, derived with it; it starts at 0.
 		name := r.Config.TrafficFile(w.Name, to)
-		data, err := e.read(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // no traffic for this workload
-		}
-		if err != nil {
-			return err
+		data, ok, err := optional(e.read(name))
+		if !ok {
+			return err // nil when there is no file: no traffic for this workload
 		}
 		files := map[string]traffic.File{to: {Name: name, Data: data}}
 		out, res, err := r.externalDNS(w.Name, e.read).Set(files, traffic.Weights{to: 0})
@@ -212,11 +209,8 @@ func (r *Repo) addBackend(e *editor, w *Workload, from, to string, sub *Substitu
 		return nil
 	}
 	name := r.Config.TrafficFile(w.Name, "")
-	data, err := e.read(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	data, ok, err := optional(e.read(name))
+	if !ok {
 		return err
 	}
 	out, res, err := r.route(w.Name).AddBackend(name, data, from, to, sub.Replace)
@@ -288,11 +282,8 @@ func (r *Repo) removeBackend(e *editor, w *Workload, c string) error {
 	}
 	if r.Config.Traffic.Kind == TrafficExternalDNS {
 		name := r.Config.TrafficFile(w.Name, c)
-		data, err := e.read(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
+		data, ok, err := optional(e.read(name))
+		if !ok {
 			return err
 		}
 		ws, err := r.externalDNS(w.Name, e.read).Read(map[string]traffic.File{c: {Name: name, Data: data}})
@@ -305,11 +296,8 @@ func (r *Repo) removeBackend(e *editor, w *Workload, c string) error {
 		return nil // the record goes with the overlay
 	}
 	name := r.Config.TrafficFile(w.Name, "")
-	data, err := e.read(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	data, ok, err := optional(e.read(name))
+	if !ok {
 		return err
 	}
 	ws, err := r.route(w.Name).Read(name, data, []string{c})
@@ -334,11 +322,8 @@ func (r *Repo) removeRegistration(e *editor, w *Workload, c string) error {
 	switch r.Config.Targets.Kind {
 	case TargetsApplicationSet:
 		name := r.Config.RegistrationFile(w.Name, "")
-		data, err := e.read(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
+		data, ok, err := optional(e.read(name))
+		if !ok {
 			return err
 		}
 		regs, err := targets.ApplicationSet{}.Read(name, data, r.Inventory.Names())
@@ -360,11 +345,8 @@ func (r *Repo) removeRegistration(e *editor, w *Workload, c string) error {
 		e.edit.Removals = append(e.edit.Removals, fmt.Sprintf("%s: %s", c, rm.Reason))
 	default:
 		name := r.Config.RegistrationFile(w.Name, c)
-		data, err := e.read(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
+		data, ok, err := optional(e.read(name))
+		if !ok {
 			return err
 		}
 		rm, err := targets.PerPair{Kind: r.Config.Targets.Kind}.Removal(name, data)

@@ -124,6 +124,15 @@ func (r *Repo) ReadStates(fsys fs.FS, ws []*Workload) ([]*State, error) {
 // readFile reads a file of the deployment repo, refusing huge ones. It
 // reads without a Stat first: in a git tree, stating a file costs as much
 // as reading it.
+// optional turns a missing file into ok false, with no error: for the
+// files a workload may not have (a registration, a route).
+func optional(data []byte, err error) ([]byte, bool, error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	return data, err == nil, err
+}
+
 func readFile(fsys fs.FS, name string) ([]byte, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
@@ -164,11 +173,8 @@ func (r *Repo) readRegistrations(fsys fs.FS, w *Workload, s *State) error {
 	switch r.Config.Targets.Kind {
 	case TargetsApplicationSet:
 		name := r.Config.RegistrationFile(w.Name, "")
-		data, err := readFile(fsys, name)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
+		data, ok, err := optional(readFile(fsys, name))
+		if !ok {
 			return err
 		}
 		regs, err := targets.ApplicationSet{}.Read(name, data, r.Inventory.Names())
@@ -182,12 +188,12 @@ func (r *Repo) readRegistrations(fsys fs.FS, w *Workload, s *State) error {
 		pp := targets.PerPair{Kind: r.Config.Targets.Kind}
 		for _, c := range r.Inventory.Names() {
 			name := r.Config.RegistrationFile(w.Name, c)
-			data, err := readFile(fsys, name)
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
+			data, ok, err := optional(readFile(fsys, name))
 			if err != nil {
 				return err
+			}
+			if !ok {
+				continue
 			}
 			if err := pp.Check(name, data); err != nil {
 				return adapterErr(name, err)
@@ -264,11 +270,8 @@ func (r *Repo) readWeights(fsys fs.FS, w *Workload) (traffic.Weights, error) {
 		return ws, nil
 	}
 	name := r.Config.TrafficFile(w.Name, "")
-	data, err := readFile(fsys, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	data, ok, err := optional(readFile(fsys, name))
+	if !ok {
 		return nil, err
 	}
 	ws, err := r.route(w.Name).Read(name, data, r.Inventory.Names())
@@ -283,12 +286,12 @@ func (r *Repo) dnsFiles(fsys fs.FS, w *Workload) (map[string]traffic.File, error
 	files := map[string]traffic.File{}
 	for _, c := range r.Inventory.Names() {
 		name := r.Config.TrafficFile(w.Name, c)
-		data, err := readFile(fsys, name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+		data, ok, err := optional(readFile(fsys, name))
 		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			continue
 		}
 		files[c] = traffic.File{Name: name, Data: data}
 	}
