@@ -151,14 +151,10 @@ func graphQLURL(api *url.URL) string {
 	return u.String()
 }
 
-// HTTPClient returns a client that sends token as a bearer token and
-// retries rate limits and server errors (see the package documentation),
-// over base (http.DefaultClient when nil). sleep waits between retries;
-// nil for real time.
-func HTTPClient(token string, base *http.Client, sleep func(time.Duration)) *http.Client {
-	return httpClient(&tokens{fixed: token}, base, sleep)
-}
-
+// httpClient returns a client that sends the token of tok as a bearer
+// token and retries rate limits and server errors (see the package
+// documentation), over base (http.DefaultClient when nil). sleep waits
+// between retries; nil for real time.
 func httpClient(tok *tokens, base *http.Client, sleep func(time.Duration)) *http.Client {
 	if base == nil {
 		base = http.DefaultClient
