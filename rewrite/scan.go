@@ -13,8 +13,8 @@ import (
 // and folded block scalars, one-line flow collections, comments and document
 // markers. For such a stream scan builds the documents yaml.v3 builds (kind,
 // tag, style, value and position of every node; comments are not kept, as
-// parse does not keep them) in a quarter of the time, or a seventh with an
-// arena (BenchmarkScan against BenchmarkParseFloor). It reports false for
+// parse does not keep them) in a quarter of the time, or an eighth with an
+// arena (BenchmarkScan against BenchmarkParseFloor: 4.3 and 2.3 µs to 19). It reports false for
 // anything else (tabs, anchors, aliases, tags, multi-line flow, plain or
 // quoted scalars, escapes it does not know, directives, a document that is a
 // bare scalar, anything yaml.v3 would refuse) and the caller parses with
