@@ -277,3 +277,30 @@ func Parse(name string, src []byte) ([]*yaml.Node, error) {
 	}
 	return f.docs, nil
 }
+
+// Get walks mapping keys from n, as in a node Parse returned; nil when n
+// is nil, not a mapping, or lacks a key. The last of duplicate keys wins,
+// though Parse refuses them.
+func Get(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+// Scalar is the value of scalar node n; "" for nil or another kind.
+func Scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}

@@ -62,8 +62,8 @@ func appsets(name string, src []byte) ([]*appset, error) {
 		if !isArgo(d.root, "ApplicationSet") {
 			continue
 		}
-		spec := get(d.root, "spec")
-		gens := get(spec, "generators")
+		spec := rewrite.Get(d.root, "spec")
+		gens := rewrite.Get(spec, "generators")
 		if gens == nil || gens.Kind != yaml.SequenceNode || len(gens.Content) == 0 {
 			line := d.root.Line
 			if k := keyOf(spec, "generators"); k != nil {
@@ -91,7 +91,7 @@ func appsets(name string, src []byte) ([]*appset, error) {
 				return nil, &UnsupportedError{File: name, Line: k.Line, Shape: fmt.Sprintf("a generator with field %q", k.Value)}
 			}
 		}
-		list := get(g, "list")
+		list := rewrite.Get(g, "list")
 		if list == nil || list.Kind != yaml.MappingNode {
 			return nil, &UnsupportedError{File: name, Line: g.Line, Shape: "a list generator that is not a mapping"}
 		}
@@ -99,7 +99,7 @@ func appsets(name string, src []byte) ([]*appset, error) {
 			return nil, &UnsupportedError{File: name, Line: k.Line, Shape: "a list generator with elementsYaml"}
 		}
 		a := &appset{doc: d}
-		if els := get(list, "elements"); els != nil {
+		if els := rewrite.Get(list, "elements"); els != nil {
 			if els.Kind != yaml.SequenceNode {
 				return nil, &UnsupportedError{File: name, Line: els.Line, Shape: "list elements that are not a sequence"}
 			}
@@ -242,15 +242,15 @@ func (ApplicationSet) Removal(name string, src []byte) (Removal, error) {
 }
 
 func appsetRemoval(name string, root *yaml.Node) Removal {
-	spec := get(root, "spec")
-	policy := get(spec, "syncPolicy")
-	if v := get(policy, "applicationsSync"); v != nil {
-		switch s := scalar(v); s {
+	spec := rewrite.Get(root, "spec")
+	policy := rewrite.Get(spec, "syncPolicy")
+	if v := rewrite.Get(policy, "applicationsSync"); v != nil {
+		switch s := rewrite.Scalar(v); s {
 		case "create-only", "create-update":
 			return Removal{Deletes: false, Reason: fmt.Sprintf("%s:%d: spec.syncPolicy.applicationsSync is %s: removing a cluster's element does not delete its generated Application, which keeps the workload running on that cluster until someone deletes the Application", name, v.Line, s)}
 		}
 	}
-	if v := get(policy, "preserveResourcesOnDeletion"); isTrue(v) {
+	if v := rewrite.Get(policy, "preserveResourcesOnDeletion"); isTrue(v) {
 		return Removal{Deletes: false, Reason: fmt.Sprintf("%s:%d: spec.syncPolicy.preserveResourcesOnDeletion is true: removing a cluster's element deletes its generated Application but keeps the workload's resources on that cluster", name, v.Line)}
 	}
 	line := root.Line

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ferry-dev/ferry/rewrite"
 )
 
 // The finalizer with which Argo CD deletes an Application's resources
@@ -77,10 +79,10 @@ func (p PerPair) Derive(name string, src []byte, subst Subst) ([]byte, error) {
 	}
 	for i, a := range after {
 		b := before[i]
-		n, ns := scalar(get(a.root, "metadata", "name")), scalar(get(a.root, "metadata", "namespace"))
-		if n == scalar(get(b.root, "metadata", "name")) && ns == scalar(get(b.root, "metadata", "namespace")) {
+		n, ns := rewrite.Scalar(rewrite.Get(a.root, "metadata", "name")), rewrite.Scalar(rewrite.Get(a.root, "metadata", "namespace"))
+		if n == rewrite.Scalar(rewrite.Get(b.root, "metadata", "name")) && ns == rewrite.Scalar(rewrite.Get(b.root, "metadata", "namespace")) {
 			line := a.root.Line
-			if k := keyOf(get(a.root, "metadata"), "name"); k != nil {
+			if k := keyOf(rewrite.Get(a.root, "metadata"), "name"); k != nil {
 				line = k.Line
 			}
 			return nil, fmt.Errorf("%s:%d: %w: %s/%s (the name must contain the cluster name or one of its inventory values)", name, line, ErrCollision, ns, n)
@@ -113,9 +115,9 @@ func (p PerPair) Removal(name string, src []byte) (Removal, error) {
 }
 
 func applicationRemoval(name string, root *yaml.Node) Removal {
-	meta := get(root, "metadata")
-	app := scalar(get(meta, "name"))
-	fin := get(meta, "finalizers")
+	meta := rewrite.Get(root, "metadata")
+	app := rewrite.Scalar(rewrite.Get(meta, "name"))
+	fin := rewrite.Get(meta, "finalizers")
 	if fin != nil && fin.Kind == yaml.SequenceNode {
 		if i := slices.IndexFunc(fin.Content, func(n *yaml.Node) bool {
 			return n.Value == ResourcesFinalizer || strings.HasPrefix(n.Value, ResourcesFinalizer+"/")
@@ -131,9 +133,9 @@ func applicationRemoval(name string, root *yaml.Node) Removal {
 }
 
 func fluxRemoval(name string, root *yaml.Node) Removal {
-	ks := scalar(get(root, "metadata", "name"))
-	spec := get(root, "spec")
-	prune := get(spec, "prune")
+	ks := rewrite.Scalar(rewrite.Get(root, "metadata", "name"))
+	spec := rewrite.Get(root, "spec")
+	prune := rewrite.Get(spec, "prune")
 	pruneAt := root.Line
 	if k := keyOf(root, "spec"); k != nil {
 		pruneAt = k.Line
@@ -141,8 +143,8 @@ func fluxRemoval(name string, root *yaml.Node) Removal {
 	if k := keyOf(spec, "prune"); k != nil {
 		pruneAt = k.Line
 	}
-	if v := get(spec, "deletionPolicy"); v != nil {
-		switch s := scalar(v); s {
+	if v := rewrite.Get(spec, "deletionPolicy"); v != nil {
+		switch s := rewrite.Scalar(v); s {
 		case "Delete", "WaitForTermination":
 			return Removal{Deletes: true, Reason: fmt.Sprintf("%s:%d: Kustomization %s has spec.deletionPolicy %s: removing it deletes its resources from the cluster, whatever spec.prune says", name, v.Line, ks, s)}
 		case "Orphan":

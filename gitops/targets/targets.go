@@ -93,30 +93,13 @@ func parse(name string, src []byte) ([]document, error) {
 
 // isArgo reports whether n is an Argo CD object of kind.
 func isArgo(n *yaml.Node, kind string) bool {
-	return scalar(get(n, "kind")) == kind && strings.HasPrefix(scalar(get(n, "apiVersion")), "argoproj.io/")
+	return rewrite.Scalar(rewrite.Get(n, "kind")) == kind && strings.HasPrefix(rewrite.Scalar(rewrite.Get(n, "apiVersion")), "argoproj.io/")
 }
 
 // isFluxKustomization reports whether n is a Flux Kustomization (not a
 // kustomize kustomization.yaml, whose apiVersion is kustomize.config.k8s.io).
 func isFluxKustomization(n *yaml.Node) bool {
-	return scalar(get(n, "kind")) == "Kustomization" && strings.HasPrefix(scalar(get(n, "apiVersion")), "kustomize.toolkit.fluxcd.io/")
-}
-
-// get walks mapping keys from n; nil when a key is missing.
-func get(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-			}
-		}
-		n = next
-	}
-	return n
+	return rewrite.Scalar(rewrite.Get(n, "kind")) == "Kustomization" && strings.HasPrefix(rewrite.Scalar(rewrite.Get(n, "apiVersion")), "kustomize.toolkit.fluxcd.io/")
 }
 
 // keyOf returns the key node of k in mapping n.
@@ -130,13 +113,6 @@ func keyOf(n *yaml.Node, k string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
 }
 
 // isTrue reports whether n is the boolean true.

@@ -87,7 +87,7 @@ func (r Route) AddBackend(name string, src []byte, from, to string, subst Subst)
 			return nil, nil, err
 		}
 		edits = append(edits, insertAfter(x.path(sp), x.ref, len(x.seq.Content), raw))
-		hosts[scalar(get(x.node, "destination", "host"))] = true
+		hosts[rewrite.Scalar(rewrite.Get(x.node, "destination", "host"))] = true
 	}
 	if r.Kind == "VirtualService" {
 		subsets, err := destinationSubsets(name, src, hosts)
@@ -143,7 +143,7 @@ func (r Route) RemoveBackend(name string, src []byte, cluster string) ([]byte, [
 			return nil, nil, fmt.Errorf("%s:%d: %w: %s is not removed", name, x.line, ErrLastBackend, r.Backend(cluster))
 		}
 		edits = append(edits, rewrite.Delete{Path: x.path(sp)})
-		hosts[scalar(get(x.node, "destination", "host"))] = true
+		hosts[rewrite.Scalar(rewrite.Get(x.node, "destination", "host"))] = true
 	}
 	if r.Kind == "VirtualService" {
 		subsets, err := destinationSubsets(name, src, hosts)
@@ -178,7 +178,7 @@ type subsets struct {
 
 func (s subsets) index(name string) int {
 	for i, it := range s.seq.Content {
-		if scalar(get(it, "name")) == name {
+		if rewrite.Scalar(rewrite.Get(it, "name")) == name {
 			return i
 		}
 	}
@@ -196,11 +196,11 @@ func destinationSubsets(name string, src []byte, hosts map[string]bool) ([]subse
 	}
 	var out []subsets
 	for doc, root := range docs {
-		if scalar(get(root, "kind")) != "DestinationRule" {
+		if rewrite.Scalar(rewrite.Get(root, "kind")) != "DestinationRule" {
 			continue
 		}
-		seq := get(root, "spec", "subsets")
-		if seq == nil || seq.Kind != yaml.SequenceNode || !hostIn(scalar(get(root, "spec", "host")), hosts) {
+		seq := rewrite.Get(root, "spec", "subsets")
+		if seq == nil || seq.Kind != yaml.SequenceNode || !hostIn(rewrite.Scalar(rewrite.Get(root, "spec", "host")), hosts) {
 			continue
 		}
 		out = append(out, subsets{path: rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("spec"), rewrite.Key("subsets")}}, seq: seq})
@@ -229,7 +229,7 @@ func named(name string, line int, raw string, field []string, want string) error
 	if err := yaml.Unmarshal([]byte(raw), &d); err != nil || len(d.Content) == 0 {
 		return fmt.Errorf("%s:%d: the copied entry does not parse after substitution: %v", name, line, err)
 	}
-	if got := scalar(get(d.Content[0], field...)); got != want {
+	if got := rewrite.Scalar(rewrite.Get(d.Content[0], field...)); got != want {
 		return fmt.Errorf("%s:%d: the copied entry is named %q after substitution, want %q", name, line, got, want)
 	}
 	return nil
@@ -246,7 +246,7 @@ func zeroWeight(name string, line int, raw string) (string, error) {
 	zero := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "0"}
 	weight := rewrite.Path{Steps: []rewrite.Step{rewrite.Key("weight")}}
 	src := []byte(raw)
-	w := get(d.Content[0], "weight")
+	w := rewrite.Get(d.Content[0], "weight")
 	var err error
 	switch {
 	case w == nil:

@@ -51,23 +51,23 @@ func (e ExternalDNS) find(name string, src []byte, cluster string) (*dnsWeight, 
 	var found *dnsWeight
 	for doc, root := range docs {
 		var hits []dnsWeight
-		if scalar(get(root, "kind")) == "DNSEndpoint" {
-			eps := get(root, "spec", "endpoints")
+		if rewrite.Scalar(rewrite.Get(root, "kind")) == "DNSEndpoint" {
+			eps := rewrite.Get(root, "spec", "endpoints")
 			for i, ep := range contentOf(eps) {
-				if scalar(get(ep, "setIdentifier")) != id {
+				if rewrite.Scalar(rewrite.Get(ep, "setIdentifier")) != id {
 					continue
 				}
-				for j, ps := range contentOf(get(ep, "providerSpecific")) {
-					if scalar(get(ps, "name")) == "aws/weight" {
-						v := get(ps, "value")
+				for j, ps := range contentOf(rewrite.Get(ep, "providerSpecific")) {
+					if rewrite.Scalar(rewrite.Get(ps, "name")) == "aws/weight" {
+						v := rewrite.Get(ps, "value")
 						at := rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("spec"), rewrite.Key("endpoints"), rewrite.Index(i), rewrite.Key("providerSpecific"), rewrite.Index(j), rewrite.Key("value")}}
-						hits = append(hits, dnsWeight{path: at, line: v.Line, weight: atoi(scalar(v)), raw: scalar(v)})
+						hits = append(hits, dnsWeight{path: at, line: v.Line, weight: atoi(rewrite.Scalar(v)), raw: rewrite.Scalar(v)})
 					}
 				}
 			}
-		} else if ann := get(root, "metadata", "annotations"); scalar(get(ann, AnnotationSetIdentifier)) == id {
-			if v := get(ann, AnnotationWeight); v != nil {
-				hits = append(hits, dnsWeight{path: rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("metadata"), rewrite.Key("annotations"), rewrite.Key(AnnotationWeight)}}, line: v.Line, weight: atoi(scalar(v)), raw: scalar(v)})
+		} else if ann := rewrite.Get(root, "metadata", "annotations"); rewrite.Scalar(rewrite.Get(ann, AnnotationSetIdentifier)) == id {
+			if v := rewrite.Get(ann, AnnotationWeight); v != nil {
+				hits = append(hits, dnsWeight{path: rewrite.Path{Doc: doc, Steps: []rewrite.Step{rewrite.Key("metadata"), rewrite.Key("annotations"), rewrite.Key(AnnotationWeight)}}, line: v.Line, weight: atoi(rewrite.Scalar(v)), raw: rewrite.Scalar(v)})
 			}
 		}
 		for _, h := range hits {

@@ -90,14 +90,14 @@ func (v *Vars) load() (*fluxKS, error) {
 	}
 	var found []*fluxKS
 	for doc, root := range docs {
-		if scalar(get(root, "kind")) != "Kustomization" || !strings.HasPrefix(scalar(get(root, "apiVersion")), "kustomize.toolkit.fluxcd.io/") {
+		if rewrite.Scalar(rewrite.Get(root, "kind")) != "Kustomization" || !strings.HasPrefix(rewrite.Scalar(rewrite.Get(root, "apiVersion")), "kustomize.toolkit.fluxcd.io/") {
 			continue
 		}
-		if v.Name != "" && scalar(get(root, "metadata", "name")) != v.Name {
+		if v.Name != "" && rewrite.Scalar(rewrite.Get(root, "metadata", "name")) != v.Name {
 			continue
 		}
-		ks := &fluxKS{file: v.File.Name, doc: doc, from: get(root, "spec", "postBuild", "substituteFrom")}
-		if s := get(root, "spec", "postBuild", "substitute"); s != nil && s.Kind == yaml.MappingNode {
+		ks := &fluxKS{file: v.File.Name, doc: doc, from: rewrite.Get(root, "spec", "postBuild", "substituteFrom")}
+		if s := rewrite.Get(root, "spec", "postBuild", "substitute"); s != nil && s.Kind == yaml.MappingNode {
 			ks.substitute = s
 		}
 		found = append(found, ks)

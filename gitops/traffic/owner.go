@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ferry-dev/ferry/rewrite"
 )
 
 // The runtime controllers that own a route's weights.
@@ -74,8 +76,8 @@ func (r Route) Owner(name string, src []byte, files map[string][]byte) error {
 func routeName(src []byte, kind string) string {
 	docs, _ := roots("", src)
 	for _, root := range docs {
-		if scalar(get(root, "kind")) == kind {
-			return scalar(get(root, "metadata", "name"))
+		if rewrite.Scalar(rewrite.Get(root, "kind")) == kind {
+			return rewrite.Scalar(rewrite.Get(root, "metadata", "name"))
 		}
 	}
 	return ""
@@ -87,8 +89,8 @@ func ownerIn(name string, src []byte) error {
 		return ownerInText(name, src)
 	}
 	for _, root := range docs {
-		if c := owner(scalar(get(root, "apiVersion")), scalar(get(root, "kind")), root); c != "" {
-			return &OwnedError{File: name, Line: root.Line, Controller: c, Object: scalar(get(root, "kind")) + "/" + scalar(get(root, "metadata", "name"))}
+		if c := owner(rewrite.Scalar(rewrite.Get(root, "apiVersion")), rewrite.Scalar(rewrite.Get(root, "kind")), root); c != "" {
+			return &OwnedError{File: name, Line: root.Line, Controller: c, Object: rewrite.Scalar(rewrite.Get(root, "kind")) + "/" + rewrite.Scalar(rewrite.Get(root, "metadata", "name"))}
 		}
 	}
 	return nil
@@ -102,8 +104,8 @@ func owner(apiVersion, kind string, root *yaml.Node) string {
 	case group == "flagger.app" && kind == "Canary":
 		return Flagger
 	case group == "argoproj.io" && kind == "Rollout":
-		strategy := get(root, "spec", "strategy")
-		if present(get(strategy, "canary", "trafficRouting")) || present(get(strategy, "blueGreen")) {
+		strategy := rewrite.Get(root, "spec", "strategy")
+		if present(rewrite.Get(strategy, "canary", "trafficRouting")) || present(rewrite.Get(strategy, "blueGreen")) {
 			return ArgoRollouts
 		}
 	}

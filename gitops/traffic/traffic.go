@@ -101,25 +101,25 @@ func (r Route) find(name string, src []byte, clusters []string) ([]ref, error) {
 		return nil, err
 	}
 	for doc, root := range docs {
-		if scalar(get(root, "kind")) != r.Kind {
+		if rewrite.Scalar(rewrite.Get(root, "kind")) != r.Kind {
 			continue
 		}
-		rules := get(root, "spec", sp.rules)
+		rules := rewrite.Get(root, "spec", sp.rules)
 		if rules == nil {
 			continue
 		}
 		for i, rule := range rules.Content {
-			refs := get(rule, sp.refs)
+			refs := rewrite.Get(rule, sp.refs)
 			if refs == nil {
 				continue
 			}
 			for j, rf := range refs.Content {
-				c, ok := byBackend[scalar(get(rf, sp.name...))]
+				c, ok := byBackend[rewrite.Scalar(rewrite.Get(rf, sp.name...))]
 				if !ok {
 					continue
 				}
 				x := ref{doc: doc, rule: i, ref: j, cluster: c, line: rf.Line, seq: refs, node: rf}
-				if w := get(rf, "weight"); w != nil && w.ShortTag() != "!!int" && r.Vars != nil && strings.Contains(w.Value, "$") {
+				if w := rewrite.Get(rf, "weight"); w != nil && w.ShortTag() != "!!int" && r.Vars != nil && strings.Contains(w.Value, "$") {
 					if ks == nil {
 						var err error
 						if ks, err = r.Vars.load(); err != nil {
@@ -280,22 +280,6 @@ func (r Route) setEdits(name string, src []byte, weights Weights) ([]rewrite.Edi
 	return edits, vars, nil
 }
 
-func get(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-			}
-		}
-		n = next
-	}
-	return n
-}
-
 // roots parses src as rewrite does, so that reading a file refuses what
 // editing it would, and returns each document's root node (nil for an
 // empty document), indexed as rewrite.Path.Doc counts documents.
@@ -311,11 +295,4 @@ func roots(name string, src []byte) ([]*yaml.Node, error) {
 		}
 	}
 	return out, nil
-}
-
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
 }
