@@ -295,15 +295,8 @@ func TestClosedPullRequestPauses(t *testing.T) {
 func TestMergeRefusesAnotherHead(t *testing.T) {
 	e := setup(t, fake.Options{})
 	ctx := t.Context()
-	base, err := e.repo.Resolve("refs/heads/main")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const branch = "ferry/m/w/pin"
-	c := commit(t, e.repo, base, "pin\n")
-	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, c); err != nil {
-		t.Fatal(err)
-	}
+	c := e.publishPin(t, branch)
 	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b"})
 	if err != nil {
 		t.Fatal(err)
@@ -339,15 +332,8 @@ func commit(t *testing.T, repo *gitstore.Repo, parent plumbing.Hash, msg string)
 func TestAutoMerge(t *testing.T) {
 	e := setup(t, fake.Options{RequiredContexts: []string{"ci"}})
 	ctx := t.Context()
-	base, err := e.repo.Resolve("refs/heads/main")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const branch = "ferry/m/w/pin"
-	c := commit(t, e.repo, base, "pin\n")
-	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, c); err != nil {
-		t.Fatal(err)
-	}
+	c := e.publishPin(t, branch)
 	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
 	if err != nil {
 		t.Fatal(err)

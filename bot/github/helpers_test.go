@@ -10,6 +10,7 @@ import (
 	"github.com/ferry-dev/ferry/fixtures"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/go-git/go-git/v5/plumbing"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
@@ -123,4 +124,19 @@ func (w tw) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// publishPin commits a pin on main and publishes it to branch, as ferry's
+// first push of a stage does; it returns the commit.
+func (e *env) publishPin(t *testing.T, branch string) plumbing.Hash {
+	t.Helper()
+	base, err := e.repo.Resolve("refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := commit(t, e.repo, base, "pin\n")
+	if err := e.forge.Publish(t.Context(), branch, plumbing.ZeroHash, c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -80,15 +80,8 @@ func TestRetries(t *testing.T) {
 func TestRetryOfAWriteResendsItsBody(t *testing.T) {
 	e := setup(t, fake.Options{})
 	ctx := t.Context()
-	base, err := e.repo.Resolve("refs/heads/main")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const branch = "ferry/m/w/pin"
-	c := commit(t, e.repo, base, "pin\n")
-	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, c); err != nil {
-		t.Fatal(err)
-	}
+	c := e.publishPin(t, branch)
 	e.srv.Fail(http.MethodPost, `/pulls$`, 1, 502, nil, "")
 	e.srv.Fail(http.MethodPost, `/graphql$`, 1, 403, map[string]string{"Retry-After": "1"}, fake.SecondaryRateLimitBody)
 	e.srv.Fail(http.MethodPut, `/merge$`, 1, 500, nil, "")
@@ -145,15 +138,8 @@ func TestTokenIsRedacted(t *testing.T) {
 func TestProposeOpensOnce(t *testing.T) {
 	e := setup(t, fake.Options{})
 	ctx := t.Context()
-	base, err := e.repo.Resolve("refs/heads/main")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const branch = "ferry/m/w/pin"
-	c := commit(t, e.repo, base, "pin\n")
-	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, c); err != nil {
-		t.Fatal(err)
-	}
+	c := e.publishPin(t, branch)
 	// Another run opens the pull request between ferry's look and its
 	// create: ferry's list shows none, its create gets GitHub's 422.
 	other, _, err := e.srv.Client().PullRequests.Create(ctx, e.srv.Owner(), e.srv.Repo(),
