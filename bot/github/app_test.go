@@ -1,12 +1,7 @@
 package github_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,16 +22,17 @@ func TestAppTokenIsRenewed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	app, key, err := fake.NewApp(4242, 77)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const ttl = 2 * time.Second
-	srv := fake.New(t, seed, fake.Options{Token: token, App: &fake.App{ID: 4242, InstallationID: 77, PublicKey: &key.PublicKey, TokenTTL: ttl}})
+	app.TokenTTL = ttl
+	srv := fake.New(t, seed, fake.Options{Token: token, App: app})
 	env := map[string]string{
 		"FERRY_APP_ID":              "4242",
-		"FERRY_APP_INSTALLATION_ID": strconv.Itoa(77),
-		"FERRY_APP_PRIVATE_KEY":     string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})),
+		"FERRY_APP_INSTALLATION_ID": "77",
+		"FERRY_APP_PRIVATE_KEY":     string(key),
 		"GITHUB_API_URL":            srv.URL(),
 		"GITHUB_GRAPHQL_URL":        srv.GraphQLURL(),
 	}

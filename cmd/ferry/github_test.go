@@ -2,10 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,14 +25,7 @@ func TestRunForgeGitHub(t *testing.T) {
 	t.Setenv("GITHUB_TOKEN", "s3cret-token")
 	t.Setenv("GITHUB_API_URL", srv.URL())
 	t.Setenv("GITHUB_GRAPHQL_URL", srv.GraphQLURL())
-	// Argo CD reports every workload healthy on gke-eu-1 at main's head.
-	head, err := exec.Command("git", "-C", srv.BarePath(), "rev-parse", "main").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []string{"event-consumer", "playlist-api", "recs-model", "search-api"} {
-		srv.PostStatus(strings.TrimSpace(string(head)), "argocd/"+w+"-gke-eu-1", "success")
-	}
+	healthyAtMain(t, srv)
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr)
 	if code != 0 {
@@ -67,13 +56,12 @@ func TestRunForgeGitHubApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	app, pemKey, err := fakegh.NewApp(4242, 77)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := fakegh.New(t, seed, fakegh.Options{Token: "ghs_installation", App: &fakegh.App{ID: 4242, InstallationID: 77, PublicKey: &key.PublicKey}})
+	srv := fakegh.New(t, seed, fakegh.Options{Token: "ghs_installation", App: app})
 	keyFile := filepath.Join(t.TempDir(), "app.pem")
-	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	if err := os.WriteFile(keyFile, pemKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +72,7 @@ func TestRunForgeGitHubApp(t *testing.T) {
 	t.Setenv("FERRY_APP_PRIVATE_KEY_FILE", keyFile)
 	t.Setenv("GITHUB_API_URL", srv.URL())
 	t.Setenv("GITHUB_GRAPHQL_URL", srv.GraphQLURL())
-	head, err := exec.Command("git", "-C", srv.BarePath(), "rev-parse", "main").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []string{"event-consumer", "playlist-api", "recs-model", "search-api"} {
-		srv.PostStatus(strings.TrimSpace(string(head)), "argocd/"+w+"-gke-eu-1", "success")
-	}
+	healthyAtMain(t, srv)
 	var stdout, stderr bytes.Buffer
 	code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr)
 	if code != 0 {
@@ -104,14 +86,27 @@ func TestRunForgeGitHubApp(t *testing.T) {
 	}
 
 	// A key the App does not have is refused by GitHub: exit 1, nothing opened twice.
-	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	_, otherKey, err := fakegh.NewApp(4242, 77)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("FERRY_APP_PRIVATE_KEY_FILE", "")
-	t.Setenv("FERRY_APP_PRIVATE_KEY", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)})))
+	t.Setenv("FERRY_APP_PRIVATE_KEY", string(otherKey))
 	stderr.Reset()
 	if code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr); code == 0 {
 		t.Errorf("ferry run with the wrong App key: exit 0, want a failure\n%s", stderr.String())
+	}
+}
+
+// healthyAtMain posts what Argo CD would: every workload of the
+// appset-httproute repo healthy on gke-eu-1 at main's head.
+func healthyAtMain(t *testing.T, srv *fakegh.Server) {
+	t.Helper()
+	head, err := exec.Command("git", "-C", srv.BarePath(), "rev-parse", "main").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"event-consumer", "playlist-api", "recs-model", "search-api"} {
+		srv.PostStatus(strings.TrimSpace(string(head)), "argocd/"+w+"-gke-eu-1", "success")
 	}
 }
