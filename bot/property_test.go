@@ -660,11 +660,11 @@ func propViolations(vs []check.Violation) string {
 	return sb.String()
 }
 
-// TestPropertyPinOfZeroWeights: a person sets every weight of an unpinned
-// workload to 0 (rule 1 broken on main). ferry must not then write a commit
-// that check rejects; it pins the workload and check rejects the pin.
-func TestPropertyPinOfZeroWeights(t *testing.T) {
-	p := newPropRun(t, fixtures.GenerateOptions{Shape: fixtures.AppSetHTTPRoute, Workloads: 4, Clusters: 3, Seed: 1}, 1)
+// humanSetsWeights commits, as a person, every weight of the first
+// workload with traffic on one cluster and no GPU set to weight (keep as
+// commitHuman takes it), and returns the workload.
+func (p *propRun) humanSetsWeights(weight int, keep bool) string {
+	p.t.Helper()
 	head, g, states := p.tree()
 	var name string
 	for _, w := range p.workloads {
@@ -675,19 +675,28 @@ func TestPropertyPinOfZeroWeights(t *testing.T) {
 	}
 	weights := map[string]int{}
 	for c := range states[name].Weights {
-		weights[c] = 0
+		weights[c] = weight
 	}
 	w, _ := g.Workload(name)
 	fsys, err := p.repo.FS(head)
 	if err != nil {
-		t.Fatal(err)
+		p.t.Fatal(err)
 	}
 	e, err := g.WeightsEdit(fsys, w, weights)
 	if err != nil {
-		t.Fatal(err)
+		p.t.Fatal(err)
 	}
+	p.commitHuman(0, head, e.Changes, fmt.Sprintf("Set the weights of %s to %v", name, weights), keep)
+	return name
+}
+
+// TestPropertyPinOfZeroWeights: a person sets every weight of an unpinned
+// workload to 0 (rule 1 broken on main). ferry must not then write a commit
+// that check rejects; it pins the workload and check rejects the pin.
+func TestPropertyPinOfZeroWeights(t *testing.T) {
+	p := newPropRun(t, fixtures.GenerateOptions{Shape: fixtures.AppSetHTTPRoute, Workloads: 4, Clusters: 3, Seed: 1}, 1)
+	name := p.humanSetsWeights(0, false)
 	p.excused[name] = "human set every weight to 0"
-	p.commitHuman(0, head, e.Changes, fmt.Sprintf("Set the weights of %s to %v", name, weights), false)
 	p.checked = p.head()
 	p.run(1)
 	p.checkNew()
@@ -751,28 +760,7 @@ func TestPropertyRolledBackTakesNoSlot(t *testing.T) {
 // and the run fails, for every workload, at every run.
 func TestPropertyShiftBelowStep(t *testing.T) {
 	p := newPropRun(t, fixtures.GenerateOptions{Shape: fixtures.AppSetHTTPRoute, Workloads: 4, Clusters: 3, Seed: 1}, 3)
-	head, g, states := p.tree()
-	var name string
-	for _, w := range p.workloads {
-		if w.Traffic && !w.GPU && len(w.Clusters) == 1 {
-			name = w.Name
-			break
-		}
-	}
-	weights := map[string]int{}
-	for c := range states[name].Weights {
-		weights[c] = 32
-	}
-	w, _ := g.Workload(name)
-	fsys, err := p.repo.FS(head)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := g.WeightsEdit(fsys, w, weights)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.commitHuman(0, head, e.Changes, fmt.Sprintf("Set the weights of %s to %v", name, weights), true)
+	p.humanSetsWeights(32, true)
 	var plan *planner.Plan
 	for i := 0; i < 40; i++ {
 		plan = p.run(i).Plan
