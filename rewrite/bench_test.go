@@ -208,16 +208,28 @@ func BenchmarkVersusYq(b *testing.B) {
 	b.ReportMetric(float64(yqExtra), "yq-extra-lines")
 }
 
-// changedLines counts the lines of a that b does not keep in place.
+// changedLines counts the lines a diff of a and b shows changed: removed,
+// added, and a line replaced by another counted once (the larger of the
+// lines removed and the lines added, outside a longest common subsequence
+// of lines). Comparing lines in place would count every line after one
+// inserted at the top.
 func changedLines(a, b []byte) int {
 	al, bl := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
-	n := 0
-	for i := range max(len(al), len(bl)) {
-		if i >= len(al) || i >= len(bl) || !bytes.Equal(al[i], bl[i]) {
-			n++
+	// lcs[i][j] is the longest common subsequence of al[i:] and bl[j:].
+	lcs := make([][]int, len(al)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(bl)+1)
+	}
+	for i := len(al) - 1; i >= 0; i-- {
+		for j := len(bl) - 1; j >= 0; j-- {
+			if bytes.Equal(al[i], bl[j]) {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
 		}
 	}
-	return n
+	return max(len(al), len(bl)) - lcs[0][0]
 }
 
 func buildYq(b *testing.B) string {
@@ -244,6 +256,24 @@ func BenchmarkParseFloor(b *testing.B) {
 		var n yaml.Node
 		if err := yaml.Unmarshal(src, &n); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestChangedLines(t *testing.T) {
+	a := []byte("a\nb\nc\nd\n")
+	for _, c := range []struct {
+		b    string
+		want int
+	}{
+		{"a\nb\nc\nd\n", 0},
+		{"a\nB\nc\nd\n", 1},
+		{"---\na\nb\nc\nd\n", 1},   // an inserted line, not four moved ones
+		{"a\nc\nd\n", 1},           // a removed line
+		{"---\na\n  b\nc\nd\n", 2}, // inserted, and one re-indented
+	} {
+		if got := changedLines(a, []byte(c.b)); got != c.want {
+			t.Errorf("changedLines(%q) = %d, want %d", c.b, got, c.want)
 		}
 	}
 }
