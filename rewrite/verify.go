@@ -17,12 +17,7 @@ func (p *planner) verify(out []byte) error {
 	if err != nil {
 		return &EditError{File: p.f.name, Err: fmt.Errorf("%w: the result does not parse: %v", ErrVerify, err)}
 	}
-	want, sets := p.docs, p.sets
-	if p.copies == nil {
-		want = p.f.docs
-	} else {
-		sets = nil
-	}
+	want, sets := p.intendedTree()
 	if len(g.docs) != len(want) {
 		return &EditError{File: p.f.name, Err: fmt.Errorf("%w: %d documents instead of %d", ErrVerify, len(g.docs), len(want))}
 	}
@@ -32,6 +27,16 @@ func (p *planner) verify(out []byte) error {
 		}
 	}
 	return nil
+}
+
+// intendedTree is the tree the output must parse to: the copy a structural
+// edit made, or else the input with the scalars in sets standing for their
+// intended values.
+func (p *planner) intendedTree() ([]*yaml.Node, map[*yaml.Node]scalar) {
+	if p.copies != nil {
+		return p.docs, nil
+	}
+	return p.f.docs, p.sets
 }
 
 // verifyScan re-parses the output with scan, checking each node against the
@@ -44,11 +49,8 @@ func (p *planner) verifyScan(out []byte) bool {
 		// output to it too: scanning it would only be done twice.
 		return false
 	}
-	want, sets := p.docs, p.sets
-	if p.copies == nil {
-		want = p.f.docs
-	} else {
-		sets = nil
+	want, sets := p.intendedTree()
+	if p.copies != nil {
 		// Equal trees have the same keys: the output has a duplicate key
 		// exactly when the intended tree has one.
 		for _, d := range want {
