@@ -121,9 +121,6 @@ func (r *Repo) ReadStates(fsys fs.FS, ws []*Workload) ([]*State, error) {
 	return out, nil
 }
 
-// readFile reads a file of the deployment repo, refusing huge ones. It
-// reads without a Stat first: in a git tree, stating a file costs as much
-// as reading it.
 // optional turns a missing file into ok false, with no error: for the
 // files a workload may not have (a registration, a route).
 func optional(data []byte, err error) ([]byte, bool, error) {
@@ -133,6 +130,9 @@ func optional(data []byte, err error) ([]byte, bool, error) {
 	return data, err == nil, err
 }
 
+// readFile reads a file of the deployment repo, refusing huge ones. It
+// reads without a Stat first: in a git tree, stating a file costs as much
+// as reading it.
 func readFile(fsys fs.FS, name string) ([]byte, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {

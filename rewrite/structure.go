@@ -558,8 +558,6 @@ func flowEnd(src []byte, start int) (int, bool) {
 	return 0, false
 }
 
-// renderFlows re-renders each flow collection a structural edit changed, on
-// its one line.
 // markDirty notes a flow collection to render again.
 func (p *planner) markDirty(n *yaml.Node) {
 	if p.dirty == nil {
@@ -568,6 +566,8 @@ func (p *planner) markDirty(n *yaml.Node) {
 	p.dirty[n] = true
 }
 
+// renderFlows re-renders each flow collection a structural edit changed, on
+// its one line.
 func (p *planner) renderFlows() error {
 	f := p.f
 	for n := range p.dirty {

@@ -135,8 +135,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// redact returns err with every occurrence of token in its message
-// replaced; errors.Is and errors.As still see the causes.
 // tokens hands out the token of each API call and git push: a fixed one,
 // or one from a source that renews it. It remembers every token it gave,
 // to redact them all from errors.
@@ -175,6 +173,8 @@ func (t *tokens) redact(err error) error {
 	return err
 }
 
+// redact returns err with every occurrence of token in its message
+// replaced; errors.Is and errors.As still see the causes.
 func redact(err error, token string) error {
 	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
 		return err

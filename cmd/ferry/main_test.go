@@ -17,11 +17,11 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScript runs the end-to-end scripts in testdata/script against the real
-// ferry binary.
 // update rewrites the files that cmp compares with: go test ./cmd/ferry -update.
 var update = flag.Bool("update", false, "rewrite the scripts' expected output")
 
+// TestScript runs the end-to-end scripts in testdata/script against the real
+// ferry binary.
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",

@@ -13,6 +13,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
+// zlibs are deflaters at best speed; each holds about a megabyte of state.
+var zlibs = sync.Pool{New: func() any {
+	z, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed) // a valid level: no error
+	return z
+}}
+
 // writeLoose stores o in the objects directory dir as a loose object, the
 // way git does: "<type> <size>\x00" and the content, deflated at zlib's
 // best speed (git's core.looseCompression is 1 by default; go-git deflates
@@ -20,12 +26,6 @@ import (
 // was half the time of a commit), written read-only to a temporary file
 // in the object's directory and renamed into place. An object already
 // there is left as it is.
-// zlibs are deflaters at best speed; each holds about a megabyte of state.
-var zlibs = sync.Pool{New: func() any {
-	z, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed) // a valid level: no error
-	return z
-}}
-
 func writeLoose(dir string, o plumbing.EncodedObject) (h plumbing.Hash, err error) {
 	if t := o.Type(); t != plumbing.BlobObject && t != plumbing.TreeObject && t != plumbing.CommitObject && t != plumbing.TagObject {
 		return plumbing.ZeroHash, plumbing.ErrInvalidType
