@@ -38,7 +38,7 @@ func what(a planner.Action) string {
 func (b *Bot) message(s *Snapshot, a planner.Action, e *gitops.Edit) Message {
 	var body strings.Builder
 	if len(a.Gates) > 0 {
-		fmt.Fprintf(&body, "Gates: %s.\n", strings.Join(a.Gates, "; "))
+		fmt.Fprintf(&body, "Gates: %s.\n", joinGates(a.Gates, "; "))
 	}
 	if len(a.Weights) > 0 {
 		fmt.Fprintf(&body, "Weights: %s.\n", formatWeights(a.Weights))
@@ -51,6 +51,14 @@ func (b *Bot) message(s *Snapshot, a planner.Action, e *gitops.Edit) Message {
 	}
 	fmt.Fprintf(&body, "%s: %s\n%s: %s\n%s: %s", TrailerMigration, a.Migration, TrailerWorkload, a.Workload, TrailerStage, a.Stage)
 	return Message{Subject: fmt.Sprintf("ferry(%s): %s: %s", a.Migration, a.Workload, what(a)), Body: body.String()}
+}
+
+func joinGates(gs []planner.Gate, sep string) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		parts[i] = g.String()
+	}
+	return strings.Join(parts, sep)
 }
 
 func formatWeights(w map[string]int) string {

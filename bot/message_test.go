@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/fixtures"
@@ -91,7 +92,7 @@ func TestBody(t *testing.T) {
 	}
 	bump := &gitops.Edit{Changes: []gitops.Change{{Path: deployment, Data: []byte(strings.ReplaceAll(string(data), "playlist-api:4.12.0", "playlist-api:4.13.0"))}}}
 
-	action := func(k planner.Kind, gates ...string) planner.Action {
+	action := func(k planner.Kind, gates ...planner.Gate) planner.Action {
 		return planner.Action{Migration: mig, Workload: name, Stage: planner.Stage{Kind: k}, From: from, To: to, Gates: gates}
 	}
 	tests := []struct {
@@ -106,12 +107,12 @@ func TestBody(t *testing.T) {
 		sign    string
 	}{
 		{
-			name: "deploy", s: start, a: action(planner.Deploy, "gke-eu-1 healthy at 3f2a1c0"), e: deploy,
+			name: "deploy", s: start, a: action(planner.Deploy, planner.Gate{Kind: planner.GateHealthy, Cluster: "gke-eu-1", Commit: "3f2a1c0"}), e: deploy,
 			want:    []string{"```mermaid\nflowchart LR", "- gke-eu-1 healthy at 3f2a1c0", "### Rendered manifests", "- `gke-eu-2`: new overlay `apps/playlist-api/overlays/gke-eu-2`"},
 			details: "gke-eu-2", sign: "+",
 		},
 		{
-			name: "cleanup", s: drained, a: action(planner.Cleanup, "soak 31m of 30m"), e: cleanup,
+			name: "cleanup", s: drained, a: action(planner.Cleanup, planner.Gate{Kind: planner.GateSoak, Elapsed: 31 * time.Minute, Soak: 30 * time.Minute}), e: cleanup,
 			want:    []string{"```mermaid\nflowchart LR", "- soak 31m of 30m", "- `gke-eu-1`: overlay `apps/playlist-api/overlays/gke-eu-1` removed"},
 			details: "gke-eu-1", sign: "-",
 		},

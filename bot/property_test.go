@@ -578,12 +578,15 @@ func (p *propRun) settle() {
 
 // stopped returns the entries of plan that have not reached an end the
 // random steps explain.
+// waits reports whether e waits on a gate of kind k.
+func waits(e planner.Entry, k planner.GateKind) bool { return e.Wait != nil && e.Wait.Kind == k }
+
 func (p *propRun) stopped(plan *planner.Plan) []string {
 	// Workloads that hold an in-flight slot for good (a rolled back one
 	// holds none: see TestPropertyRolledBackTakesNoSlot).
 	stuck := 0
 	for _, e := range plan.Entries {
-		if e.Phase == planner.Unexplained || strings.Contains(e.Wait, "closed unmerged") {
+		if e.Phase == planner.Unexplained || waits(e, planner.GateClosed) {
 			stuck++
 		}
 	}
@@ -593,24 +596,24 @@ func (p *propRun) stopped(plan *planner.Plan) []string {
 		case e.Next != nil:
 		case e.Phase == planner.Done:
 			continue
-		case strings.Contains(e.Wait, "in-flight slot") || strings.Contains(e.Wait, "maxInFlight"):
+		case waits(e, planner.GateMaxInFlight):
 			if stuck >= p.maxInFlight {
 				continue
 			}
-		case strings.HasPrefix(e.Wait, "validation:"):
+		case waits(e, planner.GateValidation):
 			continue
 		case e.Phase == planner.RolledBack && (p.degraded[e.Workload] || p.excused[e.Workload] != ""):
 			continue
 		case e.Phase == planner.Unexplained && p.excused[e.Workload] != "":
 			continue
-		case strings.Contains(e.Wait, "closed unmerged") && p.closedPR[e.Workload]:
+		case waits(e, planner.GateClosed) && p.closedPR[e.Workload]:
 			continue
 		}
 		s := fmt.Sprintf("%s %v", e.Workload, e.Phase)
 		if e.Next != nil {
 			s += " next " + e.Next.Stage.String()
 		} else {
-			s += " wait " + e.Wait
+			s += fmt.Sprint(" wait ", e.Wait)
 		}
 		if why := p.excused[e.Workload]; why != "" {
 			s += " (" + why + ")"

@@ -28,8 +28,8 @@ func (e Entry) nextOrWait() string {
 			s += " (PR #" + strconv.Itoa(e.Next.PR) + ")"
 		}
 		return s
-	case e.Wait != "":
-		return "wait: " + e.Wait
+	case e.Wait != nil:
+		return "wait: " + e.Wait.String()
 	}
 	return "-"
 }

@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"strings"
 	"time"
 )
 
@@ -64,19 +63,16 @@ type Entry struct {
 	// Next is the action to take now, or nil when the workload waits or
 	// is finished.
 	Next *Action `json:",omitempty"`
-	// Wait says why the workload waits, with the gate's figure: "soak 12m
-	// of 30m", "gke-eu-2 not healthy at 3f2a1c0", "maxInFlight 5 reached",
-	// "paused", "PR #41 closed unmerged", "validation: ...". Empty when
-	// Next is set or the workload is done.
-	Wait string `json:",omitempty"`
+	// Wait is the gate that holds the workload, with its figures ("soak
+	// 12m of 30m", "gke-eu-2 not healthy at 3f2a1c0", "maxInFlight 5
+	// reached", "paused", "PR #41 closed unmerged", "validation: ..." as
+	// String renders them). Nil when Next is set or the workload is done.
+	Wait *Gate `json:",omitempty"`
 	// BlockedBy is the pull request the workload waits on, when a person's
 	// act on it stops the stage: held, a commit ferry did not write, or
 	// closed without merging.
 	BlockedBy *PR `json:",omitempty"`
 }
-
-// validationWait starts the Wait of a workload that validation stops.
-const validationWait = "validation: "
 
 // Finished reports whether no workload has anything left to do: each is
 // done, or stopped by validation, which no time or health will change.
@@ -85,7 +81,7 @@ func (p *Plan) Finished() bool {
 		if e.Phase == Done {
 			continue
 		}
-		if e.Next != nil || !strings.HasPrefix(e.Wait, validationWait) {
+		if e.Next != nil || e.Wait == nil || e.Wait.Kind != GateValidation {
 			return false
 		}
 	}
@@ -109,5 +105,5 @@ type Action struct {
 	PR int `json:",omitempty"`
 	// Gates are the gates that passed, with their figures, for the pull
 	// request body: "soak 31m of 30m", "gke-eu-2 healthy at 3f2a1c0".
-	Gates []string `json:",omitempty"`
+	Gates []Gate `json:",omitempty"`
 }

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -165,7 +164,7 @@ func (pl *planning) orphans() {
 			Migration: w.PinnedBy,
 			Workload:  w.Name,
 			Phase:     Unexplained,
-			Wait:      "pinned by unknown migration " + w.PinnedBy,
+			Wait:      hold(Gate{Kind: GateUnknownMigration, Migration: w.PinnedBy}),
 		}})
 	}
 }
@@ -339,7 +338,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 	w := pl.workloads[name]
 	if w == nil {
 		e.Phase = Unexplained
-		e.Wait = "unexplained: no workload " + name + " in the repo"
+		e.Wait = unexplained("no workload " + name + " in the repo")
 		return e
 	}
 	v := pl.view(m, w)
@@ -354,7 +353,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		}
 		if v.rollback != nil && (w.PinnedBy != "" || (v.srcPresent && !v.tgtAny)) {
 			e.Phase = RolledBack
-			e.Wait = "rolled back at " + short(v.rollback.Commit)
+			e.Wait = hold(Gate{Kind: GateRolledBack, Commit: v.rollback.Commit})
 			return e
 		}
 		if w.PinnedBy != "" {
@@ -363,9 +362,9 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 				return e
 			}
 			e.Phase = NotStarted
-			e.Wait = "pinned by " + w.PinnedBy
+			e.Wait = hold(Gate{Kind: GatePinnedBy, Migration: w.PinnedBy})
 			if m.Abort {
-				e.Wait = "aborted"
+				e.Wait = hold(Gate{Kind: GateAborted})
 			}
 			return e
 		}
@@ -377,7 +376,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		return e
 	}
 	if why := inconsistent(v, false); why != "" {
-		e.Phase, e.Wait = Unexplained, "unexplained: "+why
+		e.Phase, e.Wait = Unexplained, unexplained(why)
 		return e
 	}
 	if !pinned {
@@ -385,7 +384,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		case v.srcPresent && !v.tgtAny:
 			e.Phase = NotStarted
 			if m.Abort {
-				e.Wait = "aborted"
+				e.Wait = hold(Gate{Kind: GateAborted})
 				return e
 			}
 			pl.gatePin(e, v)
@@ -393,10 +392,10 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 			e.Phase = Done
 		case v.tgtAny:
 			e.Phase = Unexplained
-			e.Wait = "unexplained: " + firstPresentTarget(v) + " has the workload but it is not pinned by " + m.Name
+			e.Wait = unexplained(firstPresentTarget(v) + " has the workload but it is not pinned by " + m.Name)
 		default:
 			e.Phase = Unexplained
-			e.Wait = "unexplained: neither " + m.From + " nor a target has the workload"
+			e.Wait = unexplained("neither " + m.From + " nor a target has the workload")
 		}
 		return e
 	}
@@ -404,7 +403,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 	switch {
 	case v.srcPresent && !v.tgtAny:
 		e.Phase = Pinned
-		pl.gateForward(e, v, Stage{Kind: Deploy}, []string{"pinned by " + m.Name})
+		pl.gateForward(e, v, Stage{Kind: Deploy}, []Gate{{Kind: GatePinnedBy, Migration: m.Name}})
 	case v.srcPresent && v.tgtAll:
 		e.Phase = Deployed
 		if v.traffic && v.share > 0 {
@@ -423,16 +422,16 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		pl.gateForward(e, v, Stage{Kind: Shift, Percent: nextStep(v.w, m, v.share)}, nil)
 	case !v.srcPresent && v.tgtAll:
 		e.Phase = CleanedUp
-		pl.gateForward(e, v, Stage{Kind: Unpin}, []string{m.From + " removed"})
+		pl.gateForward(e, v, Stage{Kind: Unpin}, []Gate{{Kind: GateRemoved, Cluster: m.From}})
 	case v.srcPresent:
 		e.Phase = Unexplained
-		e.Wait = "unexplained: deployed to " + firstPresentTarget(v) + " but not to " + firstMissingTarget(v)
+		e.Wait = unexplained("deployed to " + firstPresentTarget(v) + " but not to " + firstMissingTarget(v))
 	case !v.tgtAny:
 		e.Phase = Unexplained
-		e.Wait = "unexplained: pinned, but neither " + m.From + " nor a target has the workload"
+		e.Wait = unexplained("pinned, but neither " + m.From + " nor a target has the workload")
 	default:
 		e.Phase = Unexplained
-		e.Wait = "unexplained: " + m.From + " is removed but " + firstMissingTarget(v) + " has no overlay and registration"
+		e.Wait = unexplained(m.From + " is removed but " + firstMissingTarget(v) + " has no overlay and registration")
 	}
 	return e
 }
@@ -525,29 +524,29 @@ func (pl *planning) planRollback(e *entry, v *view) {
 	e.exempt = true
 	if !v.srcPresent {
 		e.Phase = Unexplained
-		e.Wait = "abort: the source is already removed; nothing to roll back to"
+		e.Wait = hold(Gate{Kind: GateNothingToRollBack})
 		return
 	}
 	if why := inconsistent(v, true); why != "" {
-		e.Phase, e.Wait = Unexplained, "unexplained: "+why
+		e.Phase, e.Wait = Unexplained, unexplained(why)
 		return
 	}
 	e.Phase = RollingBack
-	why := "abort requested"
+	why := Gate{Kind: GateAborted}
 	if !m.Abort {
-		why = "rolling back since " + short(v.rollback.Commit)
+		why = Gate{Kind: GateRollingBack, Commit: v.rollback.Commit}
 	}
 	switch {
 	case v.tgtAny && v.share > 0:
-		pl.propose(e, v, Stage{Kind: Rollback}, []string{why})
+		pl.propose(e, v, Stage{Kind: Rollback}, []Gate{why})
 	case v.tgtAny:
-		gates := []string{why}
+		gates := []Gate{why}
 		if v.traffic {
-			gates = append(gates, "no traffic on the targets")
+			gates = append(gates, Gate{Kind: GateTargetsDrained})
 		}
 		pl.propose(e, v, Stage{Kind: Undeploy}, gates)
 	default:
-		pl.propose(e, v, Stage{Kind: Unpin}, []string{why, "targets removed"})
+		pl.propose(e, v, Stage{Kind: Unpin}, []Gate{why, {Kind: GateTargetsRemoved}})
 	}
 }
 
@@ -560,7 +559,7 @@ func (pl *planning) autoRollback(e *entry, v *view) bool {
 		if commit, ok := pl.degraded(v, t); ok {
 			e.Phase = RollingBack
 			e.exempt = true
-			gates := []string{t + " degraded at " + short(commit)}
+			gates := []Gate{{Kind: GateDegraded, Cluster: t, Commit: commit}}
 			if v.traffic && v.share > 0 {
 				pl.propose(e, v, Stage{Kind: Rollback}, gates)
 			} else {
@@ -613,37 +612,34 @@ func (pl *planning) healthy(w, c, commit string) bool {
 func (pl *planning) gatePin(e *entry, v *view) {
 	m, w := v.m, v.w
 	if m.Paused {
-		e.Wait = "paused"
+		e.Wait = hold(Gate{Kind: GatePaused})
 		return
 	}
-	if _, blocking, wait := pl.prGate(v, Stage{Kind: Pin}); wait != "" {
+	if _, blocking, wait := pl.prGate(v, Stage{Kind: Pin}); wait != nil {
 		e.Wait, e.BlockedBy = wait, blocking // a person's word on the pull request comes first
 		return
 	}
 	if len(w.Problems) > 0 {
-		e.Wait = validationWait + w.Problems[0]
-		if n := len(w.Problems) - 1; n > 0 {
-			e.Wait += fmt.Sprintf(" (and %d more)", n)
-		}
+		e.Wait = hold(Gate{Kind: GateValidation, Clusters: slices.Clone(m.To), Problems: slices.Clone(w.Problems)})
 		return
 	}
-	gates := []string{"validated for " + strings.Join(m.To, ", ")}
+	gates := []Gate{{Kind: GateValidation, Clusters: slices.Clone(m.To)}}
 	if pl.in.HealthGate {
 		if !pl.healthy(w.Name, m.From, "") {
-			e.Wait = m.From + " not healthy"
+			e.Wait = hold(Gate{Kind: GateHealthy, Cluster: m.From})
 			return
 		}
-		gates = append(gates, m.From+" healthy")
+		gates = append(gates, Gate{Kind: GateHealthy, Cluster: m.From})
 	}
 	e.pin = true
 	pl.propose(e, v, Stage{Kind: Pin}, gates)
 }
 
 // gateForward checks the gates of a forward stage of a pinned workload.
-func (pl *planning) gateForward(e *entry, v *view, st Stage, gates []string) {
+func (pl *planning) gateForward(e *entry, v *view, st Stage, gates []Gate) {
 	m, w := v.m, v.w
 	if m.Paused {
-		e.Wait = "paused"
+		e.Wait = hold(Gate{Kind: GatePaused})
 		return
 	}
 	if st.Kind == Shift || st.Kind == Cleanup {
@@ -652,39 +648,32 @@ func (pl *planning) gateForward(e *entry, v *view, st Stage, gates []string) {
 		commit := ""
 		if v.last != nil {
 			commit = v.last.Commit
-			since := pl.in.Now.Sub(v.last.Time)
-			unit := time.Minute
-			if m.Soak > 0 && m.Soak < time.Minute {
-				unit = time.Second
-			}
-			fig := FormatDuration(since, unit) + " of " + FormatDuration(m.Soak, unit)
-			if since < m.Soak {
-				e.Wait = "soak " + fig
+			soak := Gate{Kind: GateSoak, Elapsed: pl.in.Now.Sub(v.last.Time), Soak: m.Soak}
+			if soak.Elapsed < m.Soak {
+				e.Wait = hold(soak)
 				return
 			}
-			gates = append(gates, "soak "+fig)
+			gates = append(gates, soak)
 		} else {
-			gates = append(gates, "soak: no ferry commit for the last stage")
+			gates = append(gates, Gate{Kind: GateSoak, Soak: m.Soak, NoCommit: true})
 		}
 		if pl.in.HealthGate {
 			for _, t := range m.To {
-				at := ""
-				if commit != "" {
-					at = " at " + short(commit)
-				}
+				healthy := Gate{Kind: GateHealthy, Cluster: t, Commit: commit}
 				if !pl.healthy(w.Name, t, commit) {
-					e.Wait = t + " not healthy" + at
+					e.Wait = hold(healthy)
 					return
 				}
-				gates = append(gates, t+" healthy"+at)
+				gates = append(gates, healthy)
 			}
 		}
 		if st.Kind == Cleanup && v.traffic {
-			if w.Weights[m.From] != 0 {
-				e.Wait = fmt.Sprintf("%s still has weight %d", m.From, w.Weights[m.From])
+			drained := Gate{Kind: GateDrained, Cluster: m.From, Weight: w.Weights[m.From]}
+			if drained.Weight != 0 {
+				e.Wait = hold(drained)
 				return
 			}
-			gates = append(gates, m.From+" weight 0")
+			gates = append(gates, drained)
 		}
 	}
 	pl.propose(e, v, st, gates)
@@ -692,10 +681,10 @@ func (pl *planning) gateForward(e *entry, v *view, st Stage, gates []string) {
 
 // propose checks the PRs for the stage and, if none stops it, makes the
 // action the entry's candidate.
-func (pl *planning) propose(e *entry, v *view, st Stage, gates []string) {
+func (pl *planning) propose(e *entry, v *view, st Stage, gates []Gate) {
 	m := v.m
 	open, blocking, wait := pl.prGate(v, st)
-	if wait != "" {
+	if wait != nil {
 		e.Wait, e.BlockedBy = wait, blocking
 		return
 	}
@@ -717,7 +706,7 @@ func (pl *planning) propose(e *entry, v *view, st Stage, gates []string) {
 // prGate finds the pull request of a stage: the open one the action
 // updates, or the one the stage waits on and why (held, a foreign commit,
 // closed without merging).
-func (pl *planning) prGate(v *view, st Stage) (open, blocking *PR, wait string) {
+func (pl *planning) prGate(v *view, st Stage) (open, blocking *PR, wait *Gate) {
 	var closed, merged *PR
 	for i := range pl.prs {
 		pr := &pl.prs[i]
@@ -737,16 +726,19 @@ func (pl *planning) prGate(v *view, st Stage) (open, blocking *PR, wait string) 
 	}
 	switch {
 	case open != nil && open.Held:
-		return nil, clonePR(open), "held: ferry/hold on PR #" + strconv.Itoa(open.Number)
+		return nil, clonePR(open), hold(Gate{Kind: GateHeld, PR: open.Number})
 	case open != nil && open.Foreign:
-		return nil, clonePR(open), "PR #" + strconv.Itoa(open.Number) + " has a commit ferry did not write"
+		return nil, clonePR(open), hold(Gate{Kind: GateForeign, PR: open.Number})
 	case open != nil:
-		return open, nil, ""
+		return open, nil, nil
 	case closed != nil && (merged == nil || merged.Number < closed.Number):
-		return nil, clonePR(closed), "PR #" + strconv.Itoa(closed.Number) + " closed unmerged"
+		return nil, clonePR(closed), hold(Gate{Kind: GateClosed, PR: closed.Number})
 	}
-	return nil, nil, ""
+	return nil, nil, nil
 }
+
+// unexplained is the wait of a workload whose tree no stage explains.
+func unexplained(why string) *Gate { return hold(Gate{Kind: GateUnexplained, Reason: why}) }
 
 func clonePR(pr *PR) *PR {
 	c := *pr
@@ -823,10 +815,10 @@ func (pl *planning) allocate() {
 		if e.pin && !e.exempt {
 			if lim := e.m.MaxInFlight; lim > 0 {
 				if inFlight[e.m.Name] >= lim {
-					e.Wait = fmt.Sprintf("maxInFlight %d reached", lim)
+					e.Wait = hold(Gate{Kind: GateMaxInFlight, Count: inFlight[e.m.Name], Limit: lim})
 					continue
 				}
-				a.Gates = append(a.Gates, fmt.Sprintf("maxInFlight %d of %d", inFlight[e.m.Name]+1, lim))
+				a.Gates = append(a.Gates, Gate{Kind: GateMaxInFlight, Count: inFlight[e.m.Name] + 1, Limit: lim})
 			}
 		}
 		if a.PR == 0 {
@@ -842,10 +834,10 @@ func (pl *planning) allocate() {
 			}
 			if lim := pl.in.MaxOpen; lim > 0 && !e.exempt {
 				if slot > lim {
-					e.Wait = fmt.Sprintf("maxOpen %d reached", lim)
+					e.Wait = hold(Gate{Kind: GateMaxOpen, Count: slot - 1, Limit: lim})
 					continue
 				}
-				a.Gates = append(a.Gates, fmt.Sprintf("maxOpen %d of %d", slot, lim))
+				a.Gates = append(a.Gates, Gate{Kind: GateMaxOpen, Count: slot, Limit: lim})
 			}
 			if !shared {
 				newPRs[key] = slot

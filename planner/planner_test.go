@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -247,18 +248,46 @@ func TestWave(t *testing.T) {
 // Plan.Finished: every workload done, or stopped by validation.
 func TestFinished(t *testing.T) {
 	done := planner.Entry{Workload: "a", Phase: planner.Done}
-	invalid := planner.Entry{Workload: "b", Wait: "validation: kind VerticalPodAutoscaler not on gke-eu-2"}
+	invalid := planner.Entry{Workload: "b", Wait: &planner.Gate{Kind: planner.GateValidation, Holds: true, Problems: []string{"kind VerticalPodAutoscaler not on gke-eu-2"}}}
 	for _, c := range []struct {
 		entries []planner.Entry
 		want    bool
 	}{
 		{[]planner.Entry{done, invalid}, true},
-		{[]planner.Entry{done, {Workload: "c", Phase: planner.Shifting, Wait: "soak 12m of 30m"}}, false},
+		{[]planner.Entry{done, {Workload: "c", Phase: planner.Shifting, Wait: &planner.Gate{Kind: planner.GateSoak, Holds: true, Elapsed: 12 * time.Minute, Soak: 30 * time.Minute}}}, false},
 		{[]planner.Entry{done, {Workload: "d", Next: &planner.Action{Workload: "d"}}}, false},
-		{[]planner.Entry{done, {Workload: "e", Phase: planner.Unexplained, Wait: "unexplained: changed by hand"}}, false},
+		{[]planner.Entry{done, {Workload: "e", Phase: planner.Unexplained, Wait: &planner.Gate{Kind: planner.GateUnexplained, Holds: true, Reason: "changed by hand"}}}, false},
 	} {
 		if got := (&planner.Plan{Entries: c.entries}).Finished(); got != c.want {
 			t.Errorf("%+v: Finished = %v, want %v", c.entries, got, c.want)
+		}
+	}
+}
+
+// Every gate renders its figures, held or passed.
+func TestGateString(t *testing.T) {
+	for _, c := range []struct {
+		g    planner.Gate
+		want string
+	}{
+		{planner.Gate{Kind: planner.GateSoak, Holds: true, Elapsed: 12*time.Minute + 40*time.Second, Soak: 30 * time.Minute}, "soak 12m of 30m"},
+		{planner.Gate{Kind: planner.GateSoak, Elapsed: 40 * time.Second, Soak: 30 * time.Second}, "soak 40s of 30s"},
+		{planner.Gate{Kind: planner.GateHealthy, Holds: true, Cluster: "gke-eu-2", Commit: "3f2a1c0e5d"}, "gke-eu-2 not healthy at 3f2a1c0"},
+		{planner.Gate{Kind: planner.GateHealthy, Cluster: "gke-eu-1"}, "gke-eu-1 healthy"},
+		{planner.Gate{Kind: planner.GateDrained, Holds: true, Cluster: "gke-eu-1", Weight: 3}, "gke-eu-1 still has weight 3"},
+		{planner.Gate{Kind: planner.GateMaxInFlight, Holds: true, Count: 5, Limit: 5}, "maxInFlight 5 reached"},
+		{planner.Gate{Kind: planner.GateMaxOpen, Count: 2, Limit: 10}, "maxOpen 2 of 10"},
+		{planner.Gate{Kind: planner.GateValidation, Holds: true, Problems: []string{"a", "b", "c"}}, "validation: a (and 2 more)"},
+		{planner.Gate{Kind: planner.GateValidation, Clusters: []string{"x", "y"}}, "validated for x, y"},
+		{planner.Gate{Kind: planner.GateClosed, Holds: true, PR: 41}, "PR #41 closed unmerged"},
+	} {
+		if got := c.g.String(); got != c.want {
+			t.Errorf("%+v.String() = %q, want %q", c.g, got, c.want)
+		}
+	}
+	for k := planner.GatePinnedBy; k <= planner.GateMaxOpen; k++ {
+		if s := (planner.Gate{Kind: k, Commit: "abc"}).String(); strings.HasPrefix(s, "gate ") {
+			t.Errorf("GateKind %d has no rendering: %q", k, s)
 		}
 	}
 }
