@@ -18,7 +18,7 @@ import (
 // TestTwoRunsAtOnce runs two bots on one repo at the same time, on every
 // scheduled run, as two overlapping cron jobs would: one's compare-and-swap
 // loses and it skips, no run fails, and the migration ends as a single
-// bot's does. Both over one *gitstore.Repo (which says it is safe for
+// bot's does. Both over one *gitstore.Store (which says it is safe for
 // concurrent use) and over two opens of its directory (two processes).
 func TestTwoRunsAtOnce(t *testing.T) {
 	for _, r := range crashRepos {
@@ -47,13 +47,13 @@ func TestTwoRunsAtOnce(t *testing.T) {
 }
 
 // twoRunsAtOnce migrates a fresh repo of fsys with two bots running
-// together: over the same *gitstore.Repo when shared, else over two
+// together: over the same *gitstore.Store when shared, else over two
 // gitstore.Open of the same directory.
 func twoRunsAtOnce(t *testing.T, fsys fs.FS, shared bool, want migration) {
 	t.Helper()
 	repo, dir := newRepo(t, fsys)
 	clk := &clock{t: epoch}
-	repos := [2]*gitstore.Repo{repo, repo}
+	repos := [2]*gitstore.Store{repo, repo}
 	if !shared {
 		for i := range repos {
 			var err error

@@ -123,7 +123,7 @@ type migration struct {
 }
 
 // newLocal returns a bot with its own Local forge on repo.
-func newLocal(t testing.TB, repo *gitstore.Repo, clk *clock) (*bot.Bot, *bot.Local) {
+func newLocal(t testing.TB, repo *gitstore.Store, clk *clock) (*bot.Bot, *bot.Local) {
 	t.Helper()
 	forge := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
 	b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now})
@@ -136,7 +136,7 @@ func newLocal(t testing.TB, repo *gitstore.Repo, clk *clock) (*bot.Bot, *bot.Loc
 // toTheEnd runs b on the schedule (the clock 31 minutes on between runs,
 // approve after each) until the migration is finished; it calls after with
 // main's head after each run.
-func toTheEnd(t *testing.T, repo *gitstore.Repo, clk *clock, b *bot.Bot, forge *bot.Local, after func(plumbing.Hash)) int {
+func toTheEnd(t *testing.T, repo *gitstore.Store, clk *clock, b *bot.Bot, forge *bot.Local, after func(plumbing.Hash)) int {
 	t.Helper()
 	for i := 1; i <= runs; i++ {
 		rep, err := b.Run(t.Context(), false)
@@ -156,7 +156,7 @@ func toTheEnd(t *testing.T, repo *gitstore.Repo, clk *clock, b *bot.Bot, forge *
 	return 0
 }
 
-func mainHead(t testing.TB, repo *gitstore.Repo) plumbing.Hash {
+func mainHead(t testing.TB, repo *gitstore.Store) plumbing.Hash {
 	t.Helper()
 	h, err := repo.Resolve(plumbing.NewBranchReferenceName("main").String())
 	if err != nil {
@@ -166,7 +166,7 @@ func mainHead(t testing.TB, repo *gitstore.Repo) plumbing.Hash {
 }
 
 // result reads what a finished migration left on main.
-func result(t testing.TB, repo *gitstore.Repo, runs int) migration {
+func result(t testing.TB, repo *gitstore.Store, runs int) migration {
 	t.Helper()
 	head := mainHead(t, repo)
 	c, err := repo.CommitObject(head)
@@ -211,7 +211,7 @@ func reference(t *testing.T, fsys fs.FS) migration {
 // checkMigration compares a migration with the reference: same tree, same
 // stages in the same order, each stage once per workload, no ferry/
 // branch left.
-func checkMigration(t *testing.T, repo *gitstore.Repo, got, want migration, ordered bool) {
+func checkMigration(t *testing.T, repo *gitstore.Store, got, want migration, ordered bool) {
 	t.Helper()
 	if got.tree != want.tree {
 		t.Errorf("main's final tree = %s, want %s as in the uninterrupted run", got.tree, want.tree)
@@ -253,7 +253,7 @@ func perWorkload(events []string) map[string][]string {
 }
 
 // reachable reports whether commit is in the history of from.
-func reachable(t testing.TB, repo *gitstore.Repo, from, commit plumbing.Hash) bool {
+func reachable(t testing.TB, repo *gitstore.Store, from, commit plumbing.Hash) bool {
 	t.Helper()
 	found := false
 	err := repo.Log(context.Background(), from, func(c *object.Commit) error {

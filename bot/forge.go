@@ -3,13 +3,20 @@ package bot
 import (
 	"context"
 
-	"github.com/ferry-dev/ferry/planner"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/ferry-dev/ferry/planner"
 )
 
-// Forge is what the bot needs of the place its pull requests live: the
-// local repo itself, or GitHub.
+// Forge is the whole contract between the bot and the place its pull
+// requests live: the local repo itself (Local), or GitHub (bot/github).
+// What a forge can do beyond the four calls every forge has is explicit in
+// its Capabilities; the bot calls Hold and the comment methods only on a
+// forge whose Capabilities say it has them.
 type Forge interface {
+	// Capabilities says what the forge does beyond Publish, PullRequests,
+	// Propose and Merge.
+	Capabilities() Capabilities
 	// Publish points branch at commit on the forge, if and only if it is
 	// at old now (zero: the branch must not exist). Otherwise it returns an
 	// error wrapping gitstore.ErrRefMoved.
@@ -24,6 +31,28 @@ type Forge interface {
 	// is head; the squash or merge commit gets msg. It reports whether the
 	// pull request is merged now.
 	Merge(ctx context.Context, pr *PullRequest, head plumbing.Hash, msg Message) (bool, error)
+	// Hold turns auto-merge off for pr and says why on it
+	// (Capabilities.AutoMerge). The bot holds every pull request whose head
+	// is not the commit ferry pushed, so a commit ferry did not write is
+	// never merged.
+	Hold(ctx context.Context, pr *PullRequest, why string) error
+	// Comments returns the bodies of a pull request's comments, oldest
+	// first (Capabilities.Comments).
+	Comments(ctx context.Context, pr int) ([]string, error)
+	// Comment adds a comment to a pull request (Capabilities.Comments).
+	Comment(ctx context.Context, pr int, body string) error
+}
+
+// Capabilities are what a forge does beyond the calls every forge has.
+type Capabilities struct {
+	// MergesAtOnce: a pull request never stays open (the local forge), so
+	// maxOpen cannot be reached while auto-merge is on.
+	MergesAtOnce bool
+	// AutoMerge: a pull request can merge by itself later, once its checks
+	// pass, so one whose head ferry did not write must be held.
+	AutoMerge bool
+	// Comments: pull requests carry comments, where ferry explains a pause.
+	Comments bool
 }
 
 // PullRequest is one of ferry's pull requests, as the forge reports it.
@@ -36,14 +65,6 @@ type PullRequest struct {
 	// AutoMerge is set while the forge will merge the pull request by
 	// itself once its checks pass.
 	AutoMerge bool
-}
-
-// Holder is implemented by forges whose pull requests can merge by
-// themselves later (GitHub's auto-merge). Hold turns that off for pr and
-// says why on it. The bot holds every pull request whose head is not the
-// commit ferry pushed, so a commit ferry did not write is never merged.
-type Holder interface {
-	Hold(ctx context.Context, pr *PullRequest, why string) error
 }
 
 // Proposal is a pull request to open or update.
@@ -71,14 +92,4 @@ func (m Message) String() string {
 		return m.Subject + "\n"
 	}
 	return m.Subject + "\n\n" + m.Body + "\n"
-}
-
-// Commenter is implemented by forges whose pull requests carry comments.
-// The bot uses it to say on a pull request why its workload waits and how
-// to resume, once.
-type Commenter interface {
-	// Comments returns the bodies of a pull request's comments, oldest
-	// first.
-	Comments(ctx context.Context, pr int) ([]string, error)
-	Comment(ctx context.Context, pr int, body string) error
 }

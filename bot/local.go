@@ -8,18 +8,20 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ferry-dev/ferry/gitops"
-	"github.com/ferry-dev/ferry/gitops/gitstore"
-	"github.com/ferry-dev/ferry/planner"
+	"github.com/ferry-dev/ferry/bot/convention"
+
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/planner"
 )
 
 // Local is the forge of the embedded default: the repo on disk. A pull
 // request is a branch under ferry/, merged into the base branch at once
 // with the configured method, then deleted.
 type Local struct {
-	Repo *gitstore.Repo
+	Repo *gitstore.Store
 	Base string // the base branch, e.g. "main"
 	// Method is squash (the default), merge or rebase.
 	Method string
@@ -100,16 +102,29 @@ func (l *Local) landed(ctx context.Context, base, head plumbing.Hash) (bool, err
 
 // stageOf returns a message's ferry trailers as one key, or "".
 func stageOf(msg string) string {
-	t, ok := gitops.ReadTrailers(msg)
+	t, ok := convention.ReadTrailers(msg)
 	if !ok {
 		return ""
 	}
 	return t.Key()
 }
 
-// MergesAtOnce reports that a pull request never stays open: maxOpen
-// cannot be reached with auto-merge on.
-func (l *Local) MergesAtOnce() bool { return true }
+// Capabilities: a pull request is merged as it is made, never stays open
+// and has no comments.
+func (l *Local) Capabilities() Capabilities { return Capabilities{MergesAtOnce: true} }
+
+// errNoSuchCapability is what Local answers to the calls its Capabilities
+// do not offer; the bot does not make them.
+var errNoSuchCapability = errors.New("the local forge merges each pull request at once: it has no auto-merge and no comments")
+
+// Hold is not offered: a local pull request never waits to merge.
+func (l *Local) Hold(context.Context, *PullRequest, string) error { return errNoSuchCapability }
+
+// Comments is not offered.
+func (l *Local) Comments(context.Context, int) ([]string, error) { return nil, errNoSuchCapability }
+
+// Comment is not offered.
+func (l *Local) Comment(context.Context, int, string) error { return errNoSuchCapability }
 
 // Propose has nothing to do: the branch is the pull request.
 func (l *Local) Propose(_ context.Context, p Proposal) (*PullRequest, error) {

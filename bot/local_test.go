@@ -22,7 +22,7 @@ var epoch = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 // newRepo makes a bare repository in a temporary folder whose main branch
 // holds one commit of fsys.
-func newRepo(t *testing.T, fsys fs.FS) (*gitstore.Repo, string) {
+func newRepo(t *testing.T, fsys fs.FS) (*gitstore.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
 	sig := object.Signature{Name: "Platform Team", Email: "platform@music.example.com", When: epoch}
@@ -87,7 +87,7 @@ func (w tw) Write(p []byte) (int, error) {
 
 // approve merges every open pull request as a reviewer would, for repos
 // whose config turns auto-merge off.
-func approve(t *testing.T, repo *gitstore.Repo, forge *bot.Local) {
+func approve(t *testing.T, repo *gitstore.Store, forge *bot.Local) {
 	t.Helper()
 	prs, err := forge.PullRequests(t.Context())
 	if err != nil {

@@ -45,7 +45,7 @@ type objectDiff struct {
 }
 
 // manifestDiffs renders the overlays of a's workload that the edit touches,
-// before (s.FS) and after (s.FS with e.Changes), and diffs them object by
+// before (the snapshot's tree) and after (with e.Changes), and diffs them object by
 // object. An overlay is touched when a change is inside it; a change in the
 // workload's directory outside every overlay (the base) touches them all.
 // Changes elsewhere (registrations, traffic) touch none.
@@ -77,11 +77,11 @@ func (b *Bot) manifestDiffs(ctx context.Context, s *Snapshot, a planner.Action, 
 			}
 		}
 	}
-	after := gitops.Overlay(s.FS, e.Changes)
+	after := gitops.Overlay(s.Repo.FS(), e.Changes)
 	var out []overlayDiff
 	for _, c := range sortedKeys(touched) {
 		d := overlayDiff{Cluster: c, Dir: dirs[c]}
-		before, err1 := b.buildIfExists(ctx, s.FS, d.Dir)
+		before, err1 := b.buildIfExists(ctx, s.Repo.FS(), d.Dir)
 		now, err2 := b.buildIfExists(ctx, after, d.Dir)
 		if err := errors.Join(err1, err2); err != nil {
 			d.Err = err

@@ -5,41 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"slices"
-	"strings"
+
+	"github.com/ferry-dev/ferry/bot/convention"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/gitops/traffic"
 	"github.com/ferry-dev/ferry/planner"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// The trailers on every commit ferry lands on the base branch.
-const (
-	TrailerMigration = gitops.TrailerMigration
-	TrailerWorkload  = gitops.TrailerWorkload
-	TrailerStage     = gitops.TrailerStage
-)
-
-// HoldLabel on a pull request pauses its workload.
-const HoldLabel = "ferry/hold"
-
-// Health reports how a workload runs on a cluster: the state of the
-// cluster's copy of the workload, if the cluster runs commit or a later one;
-// Unknown or Progressing when it does not yet.
-type Health interface {
+// HealthProvider reports how a workload runs on a cluster: the state of
+// the cluster's copy of the workload, if the cluster runs commit or a later
+// one; Unknown or Progressing when it does not yet.
+type HealthProvider interface {
 	Observe(ctx context.Context, workload, cluster string, commit plumbing.Hash) (planner.Health, error)
 }
 
-// Snapshot is what the bot saw at the base branch's head: the tree, the
-// workloads' states, the planner's input and its plan.
+// Snapshot is what the bot saw at the base branch's head: the deployment
+// repo there, the workloads' states, the planner's input and its plan.
 type Snapshot struct {
 	Base   plumbing.Hash
-	FS     fs.FS
 	Repo   *gitops.Repo
 	States map[string]*gitops.State
 	Input  planner.Input
@@ -48,11 +38,14 @@ type Snapshot struct {
 	PRs map[string]PullRequest
 
 	validated map[string]bool // the workloads validated for a pin
+	// foreign are the open pull requests whose head is not a commit ferry
+	// wrote for them.
+	foreign []PullRequest
 }
 
 // Events reads ferry's stage commits from the first-parent history of
 // from, oldest first.
-func Events(ctx context.Context, repo *gitstore.Repo, from plumbing.Hash) ([]planner.Event, error) {
+func Events(ctx context.Context, repo *gitstore.Store, from plumbing.Hash) ([]planner.Event, error) {
 	var out []planner.Event
 	err := repo.Log(ctx, from, func(c *object.Commit) error {
 		es := eventsOf(c)
@@ -67,7 +60,7 @@ func Events(ctx context.Context, repo *gitstore.Repo, from plumbing.Hash) ([]pla
 // eventsOf returns the stage events a commit records: one per
 // Ferry-Workload trailer (a wave's commit has several).
 func eventsOf(c *object.Commit) []planner.Event {
-	t, ok := gitops.ReadTrailers(c.Message)
+	t, ok := convention.ReadTrailers(c.Message)
 	if !ok {
 		return nil
 	}
@@ -84,21 +77,7 @@ func eventsOf(c *object.Commit) []planner.Event {
 
 // Branch is the branch of a stage: ferry/<migration>/<workload>/<stage>.
 func Branch(a *planner.Action) string {
-	return fmt.Sprintf("ferry/%s/%s/%s", a.Migration, a.Workload, a.Stage)
-}
-
-// parseBranch splits a ferry branch name; a wave's branch has the
-// workload "wave-<n>".
-func parseBranch(b string) (migration, workload string, stage planner.Stage, ok bool) {
-	parts := strings.Split(b, "/")
-	if len(parts) != 4 || parts[0] != "ferry" {
-		return "", "", planner.Stage{}, false
-	}
-	st, err := planner.ParseStage(parts[3])
-	if err != nil {
-		return "", "", planner.Stage{}, false
-	}
-	return parts[1], parts[2], st, true
+	return convention.Branch(a.Migration, a.Workload, a.Stage)
 }
 
 // InShard reports whether workload belongs to shard i of n (0 <= i < n).
@@ -122,16 +101,16 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo, err := gitops.LoadWith(fsys, gitops.LoadOptions{SkipOwners: true})
+	repo, err := gitops.LoadWith(fsys, gitops.LoadOptions{SkipOwners: true, Renderer: b.renderer})
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Base: base, FS: fsys, Repo: repo, States: map[string]*gitops.State{}, PRs: map[string]PullRequest{}}
+	s := &Snapshot{Base: base, Repo: repo, States: map[string]*gitops.State{}, PRs: map[string]PullRequest{}}
 	in := &s.Input
 	in.Now = b.now()
 	in.MaxOpen = repo.Config.PullRequests.MaxOpen
 	in.Waves = repo.Config.PullRequests.Group == GroupWave
-	if f, ok := b.opts.Forge.(interface{ MergesAtOnce() bool }); ok && f.MergesAtOnce() &&
+	if b.opts.Forge.Capabilities().MergesAtOnce &&
 		(repo.Config.PullRequests.AutoMerge == nil || *repo.Config.PullRequests.AutoMerge) {
 		in.MaxOpen = 0 // each pull request is merged as soon as it is made
 	}
@@ -143,7 +122,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 			mine = append(mine, w)
 		}
 	}
-	states, err := repo.ReadStates(fsys, mine)
+	states, err := repo.ReadStates(mine)
 	if err != nil {
 		return nil, err
 	}
@@ -160,15 +139,15 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	for _, pr := range prs {
-		m, w, st, ok := parseBranch(pr.Branch)
+		br, ok := convention.ParseBranch(pr.Branch)
 		if !ok {
 			continue
 		}
-		workloads := []string{w}
-		if strings.HasPrefix(w, "wave-") {
+		workloads := []string{br.Workload}
+		if br.Wave > 0 {
 			workloads = nil
 			if c, err := b.repo.CommitObject(pr.Head); err == nil {
-				t, _ := gitops.ReadTrailers(c.Message)
+				t, _ := convention.ReadTrailers(c.Message)
 				workloads = t.Workloads
 			}
 		}
@@ -178,16 +157,12 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		}
 		s.PRs[pr.Branch] = pr
 		foreign := pr.State == planner.PROpen && !b.ours(pr)
-		if h, ok := b.opts.Forge.(Holder); ok && foreign && pr.AutoMerge && !b.opts.DryRun {
-			why := fmt.Sprintf("ferry turned auto-merge off: the head %s is not a commit ferry wrote for %s, and ferry merges only its own commits. "+
-				"To go on, close this pull request and delete the branch; ferry opens it again from the base branch.", short(pr.Head), pr.Branch)
-			if err := h.Hold(ctx, &pr, why+"\n\n"+pauseMarker); err != nil {
-				return nil, err
-			}
+		if foreign {
+			s.foreign = append(s.foreign, pr)
 		}
 		for _, w := range workloads {
-			in.PRs = append(in.PRs, planner.PR{Number: pr.Number, Migration: m, Workload: w, Stage: st, State: pr.State,
-				Held: slices.Contains(pr.Labels, HoldLabel), Foreign: foreign})
+			in.PRs = append(in.PRs, planner.PR{Number: pr.Number, Migration: br.Migration, Workload: w, Stage: br.Stage, State: pr.State,
+				Held: slices.Contains(pr.Labels, convention.HoldLabel), Foreign: foreign})
 		}
 	}
 	if err := b.validate(ctx, s); err != nil {
@@ -243,12 +218,12 @@ func (b *Bot) ours(pr PullRequest) bool {
 	if err != nil {
 		return false
 	}
-	m, w, st, _ := parseBranch(pr.Branch)
-	t, ok := gitops.ReadTrailers(c.Message)
-	if !ok || c.Author.Email != b.opts.Author.Email || t.Migration != m || t.Stage != st.String() {
+	br, _ := convention.ParseBranch(pr.Branch)
+	t, ok := convention.ReadTrailers(c.Message)
+	if !ok || c.Author.Email != b.opts.Author.Email || t.Migration != br.Migration || t.Stage != br.Stage.String() {
 		return false
 	}
-	return strings.HasPrefix(w, "wave-") || (len(t.Workloads) == 1 && t.Workloads[0] == w)
+	return br.Wave > 0 || (len(t.Workloads) == 1 && t.Workloads[0] == br.Workload)
 }
 
 // validate checks each workload a Migration would pin next: every target
@@ -296,14 +271,14 @@ func (b *Bot) validate(ctx context.Context, s *Snapshot) error {
 func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m planner.Migration) ([]string, error) {
 	w, _ := s.Repo.Workload(name)
 	var owned *traffic.OwnedError
-	if err := s.Repo.Owner(s.FS, w); errors.As(err, &owned) {
+	if err := s.Repo.Owner(w); errors.As(err, &owned) {
 		return []string{err.Error()}, nil
 	} else if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, t := range m.To {
-		problems, err := gitops.ValidatePair(ctx, s.FS, b.renderer, s.Repo, w, m.From, t)
+		problems, err := s.Repo.ValidatePair(ctx, w, m.From, t)
 		var be *render.BuildError
 		var ue *render.UnverifiableError
 		switch {
@@ -320,7 +295,7 @@ func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m plan
 	if len(out) > 0 {
 		return out, nil
 	}
-	if _, err := s.Repo.DeployEdit(ctx, s.FS, b.renderer, w, m.From, m.To); err != nil {
+	if _, err := s.Repo.DeployEdit(ctx, w, m.From, m.To); err != nil {
 		var ie *gitops.InputError
 		if errors.As(err, &ie) {
 			return nil, err

@@ -16,9 +16,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/bot/check"
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
-	"github.com/ferry-dev/ferry/gitops/check"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/planner"
@@ -179,7 +179,7 @@ type propRun struct {
 	ctx    context.Context
 	seed   uint64
 	rng    *rand.Rand
-	repo   *gitstore.Repo
+	repo   *gitstore.Store
 	clk    *clock
 	health *propHealth
 	forge  *propForge
@@ -360,7 +360,7 @@ func (p *propRun) tree() (plumbing.Hash, *gitops.Repo, map[string]*gitops.State)
 	}
 	states := map[string]*gitops.State{}
 	for _, w := range g.Workloads {
-		st, err := g.ReadState(fsys, w)
+		st, err := g.ReadState(w)
 		if err != nil {
 			p.fatalf("state of %s: %v", w.Name, err)
 		}
@@ -439,11 +439,7 @@ func (p *propRun) humanEdit(i int) {
 		p.excused[name] = "human changed its weights while pinned"
 	}
 	w, _ := g.Workload(name)
-	fsys, err := p.repo.FS(head)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	e, err := g.WeightsEdit(fsys, w, weights)
+	e, err := g.WeightsEdit(w, weights)
 	if errors.Is(err, gitops.ErrNoChange) {
 		p.logf("human: %s already at %v", name, weights)
 		return
@@ -461,7 +457,7 @@ func (p *propRun) commitHuman(i int, head plumbing.Hash, changes []gitstore.Chan
 	sig := propHuman
 	sig.When = p.clk.t
 	h, err := p.repo.Commit(p.ctx, head, changes, gitstore.CommitMeta{Author: sig, Message: msg + "\n"})
-	if errors.Is(err, gitstore.ErrNoChange) {
+	if errors.Is(err, gitstore.ErrEmptyCommit) {
 		p.logf("human: %s: no change", msg)
 		return
 	}
@@ -681,11 +677,7 @@ func (p *propRun) humanSetsWeights(weight int, keep bool) string {
 		weights[c] = weight
 	}
 	w, _ := g.Workload(name)
-	fsys, err := p.repo.FS(head)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	e, err := g.WeightsEdit(fsys, w, weights)
+	e, err := g.WeightsEdit(w, weights)
 	if err != nil {
 		p.t.Fatal(err)
 	}

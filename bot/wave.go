@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/ferry-dev/ferry/bot/convention"
 
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/planner"
@@ -30,7 +31,7 @@ func (b *Bot) groups(s *Snapshot) [][]planner.Action {
 			out = append(out, []planner.Action{a})
 			continue
 		}
-		key := WaveBranch(a.Migration, b.waveOf(s, a), a.Stage)
+		key := convention.WaveBranch(a.Migration, b.waveOf(s, a), a.Stage)
 		if i, ok := at[key]; ok {
 			out[i] = append(out[i], a)
 			continue
@@ -39,12 +40,6 @@ func (b *Bot) groups(s *Snapshot) [][]planner.Action {
 		out = append(out, []planner.Action{a})
 	}
 	return out
-}
-
-// WaveBranch is the branch of a wave's stage:
-// ferry/<migration>/wave-<n>/<stage>.
-func WaveBranch(migration string, n int, st planner.Stage) string {
-	return fmt.Sprintf("ferry/%s/wave-%d/%s", migration, n, st)
 }
 
 // waveOf is the wave of an action's workload (planner.Migration.Wave).
@@ -69,7 +64,7 @@ func workloadsOf(acts []planner.Action) []string {
 // pull request, with a Ferry-Workload trailer per workload.
 func (b *Bot) carryWave(ctx context.Context, s *Snapshot, acts []planner.Action) (Outcome, error) {
 	first := acts[0]
-	out := Outcome{Action: first, Branch: WaveBranch(first.Migration, b.waveOf(s, first), first.Stage), Workloads: workloadsOf(acts)}
+	out := Outcome{Action: first, Branch: convention.WaveBranch(first.Migration, b.waveOf(s, first), first.Stage), Workloads: workloadsOf(acts)}
 	var changes []gitops.Change
 	var edits []*gitops.Edit
 	var made []planner.Action
@@ -95,38 +90,6 @@ func (b *Bot) carryWave(ctx context.Context, s *Snapshot, acts []planner.Action)
 	if b.opts.DryRun {
 		return out, nil
 	}
-	body := func() string {
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "This pull request makes stage `%s` for %d workloads of migration `%s` at once (`pullRequests.group: wave`): %s.\n\n",
-			first.Stage, len(acts), first.Migration, strings.Join(out.Workloads, ", "))
-		for i, a := range acts {
-			fmt.Fprintf(&sb, "<details><summary>%s</summary>\n\n%s\n</details>\n\n", a.Workload, b.body(s, a, edits[i]))
-		}
-		return sb.String()
-	}
+	body := func() string { return b.waveBody(s, acts, edits) }
 	return b.land(ctx, s, out, changes, msg, body)
-}
-
-// waveMessage is the commit message of a wave's stage.
-func (b *Bot) waveMessage(s *Snapshot, acts []planner.Action, edits []*gitops.Edit) Message {
-	first := acts[0]
-	var body strings.Builder
-	for i, a := range acts {
-		m := b.message(s, a, edits[i])
-		fmt.Fprintf(&body, "%s: %s\n", a.Workload, strings.TrimPrefix(m.Subject, fmt.Sprintf("ferry(%s): %s: ", a.Migration, a.Workload)))
-	}
-	fmt.Fprintf(&body, "\n%s: %s\n", TrailerMigration, first.Migration)
-	for _, a := range acts {
-		fmt.Fprintf(&body, "%s: %s\n", TrailerWorkload, a.Workload)
-	}
-	fmt.Fprintf(&body, "%s: %s", TrailerStage, first.Stage)
-	n := b.waveOf(s, first)
-	return Message{Subject: fmt.Sprintf("ferry(%s): wave %d: %s for %d workloads", first.Migration, n, stageWords(first), len(acts)), Body: body.String()}
-}
-
-func stageWords(a planner.Action) string {
-	if a.Stage.Kind == planner.Shift {
-		return fmt.Sprintf("shift %d%% of traffic to %s", a.Stage.Percent, strings.Join(a.To, ", "))
-	}
-	return a.Stage.String()
 }

@@ -42,16 +42,11 @@ type Config struct {
 
 // Targets says how a (workload, cluster) pair is handed to Argo CD or Flux.
 type Targets struct {
+	// Kind is targets.KindApplicationSet, KindApplication or
+	// KindFluxKustomization.
 	Kind string `yaml:"kind"`
 	Path string `yaml:"path"`
 }
-
-// The kinds of Targets.
-const (
-	TargetsApplicationSet    = "argocd-applicationset"
-	TargetsApplication       = "argocd-application"
-	TargetsFluxKustomization = "flux-kustomization"
-)
 
 // Traffic says where the global load balancer's weights live. A repo
 // without traffic management has none.
@@ -205,25 +200,19 @@ func (c *Config) check(root *yaml.Node) error {
 	if !strings.HasSuffix(c.Workloads, "/{workload}") && c.Workloads != "{workload}" || strings.Count(c.Workloads, "{workload}") != 1 {
 		return fail(fmt.Errorf("%w: workloads must end in the segment {workload}, as in apps/{workload}", ErrBadName), "workloads")
 	}
-	switch c.Targets.Kind {
-	case TargetsApplicationSet:
-		if err := checkTemplate(c.Targets.Path, []string{"{workload}"}); err != nil {
-			return fail(fmt.Errorf("targets.path: %w", err), "targets", "path")
-		}
-	case TargetsApplication, TargetsFluxKustomization:
-		if err := checkTemplate(c.Targets.Path, []string{"{workload}", "{cluster}"}); err != nil {
-			return fail(fmt.Errorf("targets.path: %w", err), "targets", "path")
-		}
-	default:
-		return fail(fmt.Errorf("%w: targets.kind %q is not one of %s, %s, %s", ErrUnknownName, c.Targets.Kind, TargetsApplicationSet, TargetsApplication, TargetsFluxKustomization), "targets", "kind")
+	rk, ok := registrationKinds[c.Targets.Kind]
+	if !ok {
+		return fail(unknownKind("targets.kind", c.Targets.Kind, registrationKinds), "targets", "kind")
+	}
+	if err := checkTemplate(c.Targets.Path, rk.need); err != nil {
+		return fail(fmt.Errorf("targets.path: %w", err), "targets", "path")
 	}
 	if t := c.Traffic; t != nil {
-		switch t.Kind {
-		case TrafficHTTPRoute, TrafficVirtualService, TrafficExternalDNS:
-		default:
-			return fail(fmt.Errorf("%w: traffic.kind %q is not one of %s, %s, %s", ErrUnknownName, t.Kind, TrafficHTTPRoute, TrafficVirtualService, TrafficExternalDNS), "traffic", "kind")
+		tk, ok := trafficKinds[t.Kind]
+		if !ok {
+			return fail(unknownKind("traffic.kind", t.Kind, trafficKinds), "traffic", "kind")
 		}
-		if err := checkTemplate(t.Path, []string{"{workload}"}); err != nil && t.Kind != TrafficExternalDNS {
+		if err := checkTemplate(t.Path, tk.need); err != nil && tk.need != nil {
 			return fail(fmt.Errorf("traffic.path: %w", err), "traffic", "path")
 		}
 		if !strings.Contains(t.Backend, "{cluster}") {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ferry-dev/ferry/gitops/render"
 )
 
 // Substitution rewrites the strings of one cluster into another's: the
@@ -137,7 +136,8 @@ type Derived struct {
 // to its path and content. Relative paths stay valid because the overlay
 // template puts every cluster's overlay at the same depth. It does not
 // build the result; see CheckBuild.
-func DeriveOverlay(fsys fs.FS, repo *Repo, w *Workload, from, to string) (*Derived, error) {
+func (repo *Repo) DeriveOverlay(w *Workload, from, to string) (*Derived, error) {
+	fsys := repo.fsys
 	src, ok := w.Overlays[from]
 	if !ok {
 		return nil, fmt.Errorf("workload %s has no overlay for %s", w.Name, from)
@@ -186,9 +186,9 @@ func DeriveOverlay(fsys fs.FS, repo *Repo, w *Workload, from, to string) (*Deriv
 	return d, nil
 }
 
-// CheckBuild renders overlay dir of fsys with the changes applied, and
-// returns the build's error, if any.
-func CheckBuild(ctx context.Context, r *render.Renderer, fsys fs.FS, changes []Change, dir string) error {
-	_, err := r.Build(ctx, Overlay(fsys, changes), dir)
+// CheckBuild renders overlay dir of the repo with the changes applied,
+// and returns the build's error, if any.
+func (r *Repo) CheckBuild(ctx context.Context, changes []Change, dir string) error {
+	_, err := r.renderer.Build(ctx, Overlay(r.fsys, changes), dir)
 	return err
 }

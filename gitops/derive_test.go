@@ -16,7 +16,6 @@ import (
 
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
-	"github.com/ferry-dev/ferry/gitops/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/edits")
@@ -239,7 +238,6 @@ func TestSubstitutionLeftoversTargetContainsSource(t *testing.T) {
 }
 
 func TestDeriveOverlay(t *testing.T) {
-	rr := render.New()
 	for _, fixture := range fixtures.Names() {
 		fsys := mapFS(t, fixture)
 		repo, err := gitops.Load(fsys)
@@ -252,7 +250,7 @@ func TestDeriveOverlay(t *testing.T) {
 		}
 		for _, w := range repo.Workloads {
 			t.Run(fixture+"/"+w.Name, func(t *testing.T) {
-				d, err := gitops.DeriveOverlay(fsys, repo, w, "gke-eu-1", "gke-eu-2")
+				d, err := repo.DeriveOverlay(w, "gke-eu-1", "gke-eu-2")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -298,7 +296,7 @@ func TestDeriveOverlay(t *testing.T) {
 					changes = append(changes, gitops.Change{Path: f.Path, Data: f.Data})
 				}
 				golden(t, "derive-"+fixture+"-"+w.Name+".txtar", a)
-				if err := gitops.CheckBuild(t.Context(), rr, fsys, changes, d.Dir); err != nil {
+				if err := repo.CheckBuild(t.Context(), changes, d.Dir); err != nil {
 					t.Errorf("CheckBuild(%s) = %v", d.Dir, err)
 				}
 			})
@@ -317,7 +315,7 @@ func TestDeriveOverlayLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := repo.Workload("playlist-api")
-	d, err := gitops.DeriveOverlay(fsys, repo, w, "gke-eu-1", "gke-eu-2")
+	d, err := repo.DeriveOverlay(w, "gke-eu-1", "gke-eu-2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +334,7 @@ func TestDeriveOverlayRenamesFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := repo.Workload("transcoder")
-	d, err := gitops.DeriveOverlay(fsys, repo, w, "gke-eu-1", "gke-eu-2")
+	d, err := repo.DeriveOverlay(w, "gke-eu-1", "gke-eu-2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +364,7 @@ func TestDeriveOverlayErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := gitops.DeriveOverlay(fsys, repo, w, tt.from, tt.to)
+			_, err := repo.DeriveOverlay(w, tt.from, tt.to)
 			if err == nil || tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("DeriveOverlay(%s, %s) error = %v, want one (is %v)", tt.from, tt.to, err, tt.is)
 			}

@@ -9,9 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ferry-dev/ferry/gitops/render"
-	"github.com/ferry-dev/ferry/gitops/targets"
-	"github.com/ferry-dev/ferry/gitops/traffic"
 	"github.com/ferry-dev/ferry/rewrite"
 )
 
@@ -43,7 +40,10 @@ func newEditor(fsys fs.FS) *editor {
 	return &editor{fsys: fsys, files: map[string][]byte{}, deleted: map[string]bool{}}
 }
 
-func (e *editor) read(name string) ([]byte, error) {
+var _ Files = (*editor)(nil)
+
+// Read reads a file as the edit has it so far.
+func (e *editor) Read(name string) ([]byte, error) {
 	if data, ok := e.files[name]; ok {
 		return data, nil
 	}
@@ -53,13 +53,16 @@ func (e *editor) read(name string) ([]byte, error) {
 	return readFile(e.fsys, name)
 }
 
-func (e *editor) write(name string, data []byte, results ...rewrite.Result) {
+// Write sets a file's content in the edit.
+func (e *editor) Write(name string, data []byte, results ...rewrite.Result) {
 	e.files[name] = data
 	delete(e.deleted, name)
 	e.edit.Results = append(e.edit.Results, results...)
 }
 
-func (e *editor) remove(name string) {
+// Delete removes a file or directory in the edit.
+func (e *editor) Delete(name string, results ...rewrite.Result) {
+	e.edit.Results = append(e.edit.Results, results...)
 	for p := range e.files {
 		if p == name || strings.HasPrefix(p, name+"/") {
 			delete(e.files, p)
@@ -91,19 +94,19 @@ func (e *editor) done() (*Edit, error) {
 var ErrNoChange = errors.New("the stage changes nothing")
 
 // PinEdit adds migration's pin marker to workload w.
-func (r *Repo) PinEdit(fsys fs.FS, w *Workload, migration string) (*Edit, error) {
-	return r.pinEdit(fsys, w, migration, Pin)
+func (r *Repo) PinEdit(w *Workload, migration string) (*Edit, error) {
+	return r.pinEdit(w, migration, Pin)
 }
 
 // UnpinEdit removes migration's pin marker from workload w.
-func (r *Repo) UnpinEdit(fsys fs.FS, w *Workload, migration string) (*Edit, error) {
-	return r.pinEdit(fsys, w, migration, Unpin)
+func (r *Repo) UnpinEdit(w *Workload, migration string) (*Edit, error) {
+	return r.pinEdit(w, migration, Unpin)
 }
 
-func (r *Repo) pinEdit(fsys fs.FS, w *Workload, migration string, op func(string, []byte, string) ([]byte, []rewrite.Result, error)) (*Edit, error) {
-	e := newEditor(fsys)
+func (r *Repo) pinEdit(w *Workload, migration string, op func(string, []byte, string) ([]byte, []rewrite.Result, error)) (*Edit, error) {
+	e := newEditor(r.fsys)
 	name := r.Config.PinFile(w.Name)
-	data, err := e.read(name)
+	data, err := e.Read(name)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +115,7 @@ func (r *Repo) pinEdit(fsys fs.FS, w *Workload, migration string, op func(string
 		return nil, err
 	}
 	if string(out) != string(data) {
-		e.write(name, out, res...)
+		e.Write(name, out, res...)
 	}
 	return e.done()
 }
@@ -120,32 +123,36 @@ func (r *Repo) pinEdit(fsys fs.FS, w *Workload, migration string, op func(string
 // DeployEdit adds workload w to each target cluster: an overlay derived
 // from the source's, a registration derived from the source's, and a
 // traffic backend at weight 0. Every new overlay must build.
-func (r *Repo) DeployEdit(ctx context.Context, fsys fs.FS, rr *render.Renderer, w *Workload, from string, to []string) (*Edit, error) {
-	e := newEditor(fsys)
+func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []string) (*Edit, error) {
+	e := newEditor(r.fsys)
 	for _, t := range to {
 		sub, err := r.Inventory.NewSubstitution(from, t)
 		if err != nil {
 			return nil, err
 		}
-		d, err := DeriveOverlay(fsys, r, w, from, t)
+		d, err := r.DeriveOverlay(w, from, t)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range d.Files {
-			e.write(f.Path, f.Data)
+			e.Write(f.Path, f.Data)
 		}
 		e.edit.Leftovers = append(e.edit.Leftovers, d.Leftovers...)
-		if err := r.addRegistration(e, w, from, t, sub); err != nil {
+		left, err := r.regs.Add(e, w.Name, from, t, sub)
+		if err != nil {
 			return nil, err
 		}
-		if err := r.addBackend(e, w, from, t, sub); err != nil {
-			return nil, err
+		e.edit.Leftovers = append(e.edit.Leftovers, left...)
+		if r.traffic != nil {
+			if err := r.traffic.AddBackend(e, w.Name, from, t, sub); err != nil {
+				return nil, err
+			}
 		}
 	}
 	changes := e.changes()
 	for _, t := range to {
-		dir := expand(r.Config.Overlay, w.Name, t)
-		if err := CheckBuild(ctx, rr, fsys, changes, dir); err != nil {
+		dir := r.Config.OverlayDir(w.Name, t)
+		if err := r.CheckBuild(ctx, changes, dir); err != nil {
 			return nil, fmt.Errorf("the derived overlay %s does not build: %w", dir, err)
 		}
 		e.edit.Built = append(e.edit.Built, dir)
@@ -153,106 +160,14 @@ func (r *Repo) DeployEdit(ctx context.Context, fsys fs.FS, rr *render.Renderer, 
 	return e.done()
 }
 
-func (r *Repo) addRegistration(e *editor, w *Workload, from, to string, sub *Substitution) error {
-	switch r.Config.Targets.Kind {
-	case TargetsApplicationSet:
-		name := r.Config.RegistrationFile(w.Name, "")
-		data, err := e.read(name)
-		if err != nil {
-			return err
-		}
-		out, res, err := targets.ApplicationSet{}.Add(name, data, from, to, sub.Replace)
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		e.write(name, out, res...)
-	default:
-		src := r.Config.RegistrationFile(w.Name, from)
-		dst := r.Config.RegistrationFile(w.Name, to)
-		data, err := e.read(src)
-		if err != nil {
-			return err
-		}
-		if _, err := e.read(dst); err == nil {
-			return fmt.Errorf("%s: workload %s is already registered on %s", dst, w.Name, to)
-		}
-		out, err := targets.PerPair{Kind: r.Config.Targets.Kind}.Derive(src, data, sub.Replace)
-		if err != nil {
-			return adapterErr(src, err)
-		}
-		e.write(dst, out)
-		e.edit.Results = append(e.edit.Results, rewrite.Result{File: dst, Path: "", Line: 1, New: "registration of " + to})
-		e.edit.Leftovers = append(e.edit.Leftovers, sub.Leftovers(dst, out)...)
-	}
-	return nil
-}
-
-func (r *Repo) addBackend(e *editor, w *Workload, from, to string, sub *Substitution) error {
-	if r.Config.Traffic == nil {
-		return nil
-	}
-	if r.Config.Traffic.Kind == TrafficExternalDNS {
-		// The record is in the overlay, derived with it; it starts at 0.
-		name := r.Config.TrafficFile(w.Name, to)
-		data, ok, err := optional(e.read(name))
-		if !ok {
-			return err // nil when there is no file: no traffic for this workload
-		}
-		files := map[string]traffic.File{to: {Name: name, Data: data}}
-		out, res, err := r.externalDNS(w.Name, e.read).Set(files, traffic.Weights{to: 0})
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		if f, ok := out[to]; ok {
-			e.write(name, f.Data, res...)
-		}
-		return nil
-	}
-	name := r.Config.TrafficFile(w.Name, "")
-	data, ok, err := optional(e.read(name))
-	if !ok {
-		return err
-	}
-	out, res, err := r.route(w.Name).AddBackend(name, data, from, to, sub.Replace)
-	if err != nil {
-		return adapterErr(name, err)
-	}
-	e.write(name, out, res...)
-	return nil
-}
-
 // WeightsEdit sets workload w's weights.
-func (r *Repo) WeightsEdit(fsys fs.FS, w *Workload, weights map[string]int) (*Edit, error) {
-	if r.Config.Traffic == nil {
+func (r *Repo) WeightsEdit(w *Workload, weights map[string]int) (*Edit, error) {
+	if r.traffic == nil {
 		return nil, fmt.Errorf("%s: the repo has no traffic configured", ConfigFile)
 	}
-	e := newEditor(fsys)
-	if r.Config.Traffic.Kind == TrafficExternalDNS {
-		files, err := r.dnsFiles(fsys, w)
-		if err != nil {
-			return nil, err
-		}
-		out, res, err := r.externalDNS(w.Name, e.read).Set(files, weights)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range slices.Sorted(maps.Keys(out)) {
-			e.write(out[c].Name, out[c].Data)
-		}
-		e.edit.Results = append(e.edit.Results, res...)
-		return e.done()
-	}
-	name := r.Config.TrafficFile(w.Name, "")
-	data, err := e.read(name)
-	if err != nil {
+	e := newEditor(r.fsys)
+	if err := r.traffic.SetWeights(e, w.Name, weights); err != nil {
 		return nil, err
-	}
-	out, res, err := r.route(w.Name).Set(name, data, weights)
-	if err != nil {
-		return nil, adapterErr(name, err)
-	}
-	if string(out) != string(data) {
-		e.write(name, out, res...)
 	}
 	return e.done()
 }
@@ -260,102 +175,24 @@ func (r *Repo) WeightsEdit(fsys fs.FS, w *Workload, weights map[string]int) (*Ed
 // RemoveEdit removes workload w from each of clusters: its traffic
 // backend (whose weight must already be 0), its registration and its
 // overlay. Removals says what the registration's removal deletes.
-func (r *Repo) RemoveEdit(fsys fs.FS, w *Workload, clusters []string) (*Edit, error) {
-	e := newEditor(fsys)
+func (r *Repo) RemoveEdit(w *Workload, clusters []string) (*Edit, error) {
+	e := newEditor(r.fsys)
 	for _, c := range clusters {
-		if err := r.removeBackend(e, w, c); err != nil {
+		if r.traffic != nil {
+			if err := r.traffic.RemoveBackend(e, w.Name, c); err != nil {
+				return nil, err
+			}
+		}
+		removal, err := r.regs.Remove(e, w.Name, c)
+		if err != nil {
 			return nil, err
 		}
-		if err := r.removeRegistration(e, w, c); err != nil {
-			return nil, err
+		if removal != "" {
+			e.edit.Removals = append(e.edit.Removals, removal)
 		}
 		if dir, ok := w.Overlays[c]; ok {
-			e.remove(dir)
+			e.Delete(dir)
 		}
 	}
 	return e.done()
-}
-
-func (r *Repo) removeBackend(e *editor, w *Workload, c string) error {
-	if r.Config.Traffic == nil {
-		return nil
-	}
-	if r.Config.Traffic.Kind == TrafficExternalDNS {
-		name := r.Config.TrafficFile(w.Name, c)
-		data, ok, err := optional(e.read(name))
-		if !ok {
-			return err
-		}
-		ws, err := r.externalDNS(w.Name, e.read).Read(map[string]traffic.File{c: {Name: name, Data: data}})
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		if ws[c] != 0 {
-			return &traffic.WeightError{File: name, Cluster: c, Weight: ws[c]}
-		}
-		return nil // the record goes with the overlay
-	}
-	name := r.Config.TrafficFile(w.Name, "")
-	data, ok, err := optional(e.read(name))
-	if !ok {
-		return err
-	}
-	ws, err := r.route(w.Name).Read(name, data, []string{c})
-	if err != nil {
-		return adapterErr(name, err)
-	}
-	if _, ok := ws[c]; !ok {
-		return nil
-	}
-	out, res, err := r.route(w.Name).RemoveBackend(name, data, c)
-	if errors.Is(err, traffic.ErrNotDrained) {
-		return err // a step that may not be taken yet, not bad input
-	}
-	if err != nil {
-		return adapterErr(name, err)
-	}
-	e.write(name, out, res...)
-	return nil
-}
-
-func (r *Repo) removeRegistration(e *editor, w *Workload, c string) error {
-	switch r.Config.Targets.Kind {
-	case TargetsApplicationSet:
-		name := r.Config.RegistrationFile(w.Name, "")
-		data, ok, err := optional(e.read(name))
-		if !ok {
-			return err
-		}
-		regs, err := targets.ApplicationSet{}.Read(name, data, r.Inventory.Names())
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		if _, ok := regs[c]; !ok {
-			return nil
-		}
-		rm, err := targets.ApplicationSet{}.Removal(name, data)
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		out, res, err := targets.ApplicationSet{}.Remove(name, data, c)
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		e.write(name, out, res...)
-		e.edit.Removals = append(e.edit.Removals, fmt.Sprintf("%s: %s", c, rm.Reason))
-	default:
-		name := r.Config.RegistrationFile(w.Name, c)
-		data, ok, err := optional(e.read(name))
-		if !ok {
-			return err
-		}
-		rm, err := targets.PerPair{Kind: r.Config.Targets.Kind}.Removal(name, data)
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		e.remove(name)
-		e.edit.Results = append(e.edit.Results, rewrite.Result{File: name, Line: 1, Old: "registration of " + c})
-		e.edit.Removals = append(e.edit.Removals, fmt.Sprintf("%s: %s", c, rm.Reason))
-	}
-	return nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
-	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/gitops/traffic"
 )
 
@@ -93,7 +92,7 @@ func (m *migrator) reload() {
 	if !ok {
 		m.t.Fatalf("no workload %s", m.name)
 	}
-	st, err := repo.ReadState(m.fsys, w)
+	st, err := repo.ReadState(w)
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -177,7 +176,6 @@ func allWorkloads(t *testing.T) []workloadCase {
 // gke-eu-2: pin, deploy, shift-10, shift-100, cleanup, unpin. Each stage's
 // line diff is golden in testdata/edits/FIXTURE-WORKLOAD.txtar.
 func TestStages(t *testing.T) {
-	rr := render.New()
 	for _, tc := range allWorkloads(t) {
 		t.Run(tc.fixture+"/"+tc.workload, func(t *testing.T) {
 			ctx := t.Context()
@@ -188,7 +186,7 @@ func TestStages(t *testing.T) {
 				t.Fatal(err)
 			}
 			var notes []string
-			problems, err := gitops.ValidatePair(ctx, m.fsys, rr, m.repo, m.w, from, to)
+			problems, err := m.repo.ValidatePair(ctx, m.w, from, to)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,7 +202,7 @@ func TestStages(t *testing.T) {
 			}
 
 			// pin: one line added at the top of the pin file.
-			e, err := m.repo.PinEdit(m.fsys, m.w, migration)
+			e, err := m.repo.PinEdit(m.w, migration)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +213,7 @@ func TestStages(t *testing.T) {
 			}
 
 			// deploy: the target's overlay, registration and a backend at 0.
-			e, err = m.repo.DeployEdit(ctx, m.fsys, rr, m.w, from, []string{to})
+			e, err = m.repo.DeployEdit(ctx, m.w, from, []string{to})
 			if err != nil {
 				if len(problems) > 0 {
 					t.Skipf("deploy of %s, which validation refuses (%v), fails: %v", tc.workload, problems, err)
@@ -249,7 +247,7 @@ func TestStages(t *testing.T) {
 			if want.Weights != nil {
 				// shift-10: only weight lines change.
 				weights := shift(want.Weights, 10)
-				e, err = m.repo.WeightsEdit(m.fsys, m.w, weights)
+				e, err = m.repo.WeightsEdit(m.w, weights)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -263,7 +261,7 @@ func TestStages(t *testing.T) {
 				}
 				// shift-100: drains the source.
 				weights = shift(want.Weights, 100)
-				e, err = m.repo.WeightsEdit(m.fsys, m.w, weights)
+				e, err = m.repo.WeightsEdit(m.w, weights)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -278,7 +276,7 @@ func TestStages(t *testing.T) {
 			}
 
 			// cleanup: nothing of the source is left.
-			e, err = m.repo.RemoveEdit(m.fsys, m.w, []string{from})
+			e, err = m.repo.RemoveEdit(m.w, []string{from})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,7 +291,7 @@ func TestStages(t *testing.T) {
 			m.apply("cleanup", e, want)
 
 			// unpin: the pin file is as it was.
-			e, err = m.repo.UnpinEdit(m.fsys, m.w, migration)
+			e, err = m.repo.UnpinEdit(m.w, migration)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -325,7 +323,7 @@ func TestRemoveEditNotDrained(t *testing.T) {
 			if m.state.Weights[from] == 0 {
 				t.Skipf("%s has no traffic on %s", tc.workload, from)
 			}
-			_, err := m.repo.RemoveEdit(m.fsys, m.w, []string{from})
+			_, err := m.repo.RemoveEdit(m.w, []string{from})
 			if err == nil {
 				t.Fatalf("RemoveEdit(%s) of a cluster with weight %d succeeded", from, m.state.Weights[from])
 			}
@@ -342,24 +340,23 @@ func TestRemoveEditNotDrained(t *testing.T) {
 
 // DeployEdit refuses a cluster that already has the workload's overlay.
 func TestDeployEditExistingOverlay(t *testing.T) {
-	rr := render.New()
 	for _, tc := range allWorkloads(t) {
 		t.Run(tc.fixture+"/"+tc.workload, func(t *testing.T) {
 			m := newMigrator(t, mapFS(t, tc.fixture), tc.workload)
-			e, err := m.repo.DeployEdit(t.Context(), m.fsys, rr, m.w, from, []string{to})
+			e, err := m.repo.DeployEdit(t.Context(), m.w, from, []string{to})
 			if err != nil {
 				t.Skipf("the first deploy fails: %v", err)
 			}
 			m.fsys = gitops.Overlay(m.fsys, e.Changes)
 			m.reload()
-			if _, err := m.repo.DeployEdit(t.Context(), m.fsys, rr, m.w, from, []string{to}); err == nil {
+			if _, err := m.repo.DeployEdit(t.Context(), m.w, from, []string{to}); err == nil {
 				t.Errorf("DeployEdit to %s, which has an overlay already, succeeded", to)
 			}
 		})
 	}
 	// A cluster with a fixture overlay of its own.
 	m := newMigrator(t, mapFS(t, "appset-httproute"), "playlist-api")
-	if _, err := m.repo.DeployEdit(t.Context(), m.fsys, rr, m.w, from, []string{"gke-us-1"}); err == nil {
+	if _, err := m.repo.DeployEdit(t.Context(), m.w, from, []string{"gke-us-1"}); err == nil {
 		t.Errorf("DeployEdit(playlist-api) to gke-us-1, which has an overlay, succeeded")
 	}
 }
@@ -372,7 +369,7 @@ func TestWeightsEditNoChange(t *testing.T) {
 			if m.state.Weights == nil {
 				t.Skipf("%s has no traffic", tc.workload)
 			}
-			e, err := m.repo.WeightsEdit(m.fsys, m.w, m.state.Weights)
+			e, err := m.repo.WeightsEdit(m.w, m.state.Weights)
 			if !errors.Is(err, gitops.ErrNoChange) {
 				t.Errorf("WeightsEdit(%v) = %v, %v; want ErrNoChange", m.state.Weights, e, err)
 			}
@@ -383,18 +380,19 @@ func TestWeightsEditNoChange(t *testing.T) {
 // Pinning twice and unpinning an unpinned workload change nothing.
 func TestPinEditNoChange(t *testing.T) {
 	m := newMigrator(t, mapFS(t, "appset-httproute"), "playlist-api")
-	if _, err := m.repo.UnpinEdit(m.fsys, m.w, migration); !errors.Is(err, gitops.ErrNoChange) {
+	if _, err := m.repo.UnpinEdit(m.w, migration); !errors.Is(err, gitops.ErrNoChange) {
 		t.Errorf("UnpinEdit of an unpinned workload error = %v, want ErrNoChange", err)
 	}
-	e, err := m.repo.PinEdit(m.fsys, m.w, migration)
+	e, err := m.repo.PinEdit(m.w, migration)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.fsys = gitops.Overlay(m.fsys, e.Changes)
-	if _, err := m.repo.PinEdit(m.fsys, m.w, migration); !errors.Is(err, gitops.ErrNoChange) {
+	m.reload()
+	if _, err := m.repo.PinEdit(m.w, migration); !errors.Is(err, gitops.ErrNoChange) {
 		t.Errorf("PinEdit of a pinned workload error = %v, want ErrNoChange", err)
 	}
-	if _, err := m.repo.PinEdit(m.fsys, m.w, "other"); !errors.Is(err, gitops.ErrPinnedByOther) {
+	if _, err := m.repo.PinEdit(m.w, "other"); !errors.Is(err, gitops.ErrPinnedByOther) {
 		t.Errorf("PinEdit by another migration error = %v, want ErrPinnedByOther", err)
 	}
 }

@@ -3,9 +3,7 @@ package gitops
 import (
 	"context"
 	"fmt"
-	"io/fs"
 
-	"github.com/ferry-dev/ferry/gitops/render"
 )
 
 // ValidatePair checks that workload w, running on cluster from, can run on
@@ -14,7 +12,7 @@ import (
 // that fails is returned as the error, a *render.UnverifiableError when
 // the reason is outside the repo (a remote base, helm, a plugin) or a
 // *render.BuildError when the overlay is broken.
-func ValidatePair(ctx context.Context, fsys fs.FS, r *render.Renderer, repo *Repo, w *Workload, from, to string) ([]Problem, error) {
+func (repo *Repo) ValidatePair(ctx context.Context, w *Workload, from, to string) ([]Problem, error) {
 	target, ok := repo.Inventory.Cluster(to)
 	if !ok {
 		return []Problem{{Object: "cluster/" + to, Reason: "is not in the inventory"}}, nil
@@ -23,7 +21,7 @@ func ValidatePair(ctx context.Context, fsys fs.FS, r *render.Renderer, repo *Rep
 	if !ok {
 		return []Problem{{Object: "workload/" + w.Name, Reason: fmt.Sprintf("has no overlay for %s", from)}}, nil
 	}
-	res, err := r.Build(ctx, fsys, overlay)
+	res, err := repo.renderer.Build(ctx, repo.fsys, overlay)
 	if err != nil {
 		return nil, err
 	}

@@ -62,13 +62,12 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := render.New()
 	problems := func(workload string) ([]string, error) {
 		w, ok := repo.Workload(workload)
 		if !ok {
 			t.Fatalf("no workload %s", workload)
 		}
-		ps, err := gitops.ValidatePair(t.Context(), files, r, repo, w, "gke-eu-1", "gke-eu-2")
+		ps, err := repo.ValidatePair(t.Context(), w, "gke-eu-1", "gke-eu-2")
 		var out []string
 		for _, p := range ps {
 			out = append(out, p.String())

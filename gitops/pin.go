@@ -3,10 +3,8 @@ package gitops
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/rewrite"
 )
 
@@ -71,50 +69,4 @@ func Unpin(name string, src []byte, migration string) ([]byte, []rewrite.Result,
 		return nil, nil, fmt.Errorf("%s: %w: %s", name, ErrPinnedByOther, cur)
 	}
 	return rewrite.Apply(name, src, rewrite.RemoveComment{Text: PinMarker(migration)})
-}
-
-// The trailers on every commit ferry lands on the base branch (DESIGN.md
-// section 4).
-const (
-	TrailerMigration = "Ferry-Migration"
-	TrailerWorkload  = "Ferry-Workload"
-	TrailerStage     = "Ferry-Stage"
-)
-
-// StageTrailers are ferry's trailers on a stage commit.
-type StageTrailers struct {
-	Migration string
-	Workloads []string // in order; a wave's commit has several
-	Stage     string
-}
-
-// ReadTrailers reads ferry's trailers from a commit message; ok is false
-// when one of them is missing. A Ferry-Workload trailer may be repeated or
-// list several workloads separated by commas. Keys compare as git compares
-// them, without case.
-func ReadTrailers(msg string) (t StageTrailers, ok bool) {
-	for _, tr := range gitstore.ParseTrailers(msg) {
-		switch {
-		case strings.EqualFold(tr.Key, TrailerMigration):
-			if t.Migration == "" {
-				t.Migration = tr.Value
-			}
-		case strings.EqualFold(tr.Key, TrailerWorkload):
-			for w := range strings.SplitSeq(tr.Value, ",") {
-				if w = strings.TrimSpace(w); w != "" && !slices.Contains(t.Workloads, w) {
-					t.Workloads = append(t.Workloads, w)
-				}
-			}
-		case strings.EqualFold(tr.Key, TrailerStage):
-			if t.Stage == "" {
-				t.Stage = tr.Value
-			}
-		}
-	}
-	return t, t.Migration != "" && len(t.Workloads) > 0 && t.Stage != ""
-}
-
-// Key is the trailers as one comparable string.
-func (t StageTrailers) Key() string {
-	return t.Migration + "\x00" + strings.Join(t.Workloads, ",") + "\x00" + t.Stage
 }

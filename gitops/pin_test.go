@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/ferry-dev/ferry/gitops"
 )
@@ -86,26 +85,4 @@ func TestPinCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("pinned and unpinned %d kustomization files byte for byte", n)
-}
-
-func TestReadTrailers(t *testing.T) {
-	tests := []struct {
-		msg    string
-		want   gitops.StageTrailers
-		wantOK bool
-	}{
-		{"s\n\nFerry-Migration: m\nFerry-Workload: a\nFerry-Stage: pin\n", gitops.StageTrailers{Migration: "m", Workloads: []string{"a"}, Stage: "pin"}, true},
-		{"s\n\nferry-migration: m\nFerry-Workload: a\nFERRY-WORKLOAD: b, c\nFerry-Workload: a\nFerry-Stage: shift-10\n", gitops.StageTrailers{Migration: "m", Workloads: []string{"a", "b", "c"}, Stage: "shift-10"}, true},
-		{"s\n\nFerry-Migration: m\nFerry-Workload: a\n", gitops.StageTrailers{Migration: "m", Workloads: []string{"a"}}, false},
-		{"a human's commit\n", gitops.StageTrailers{}, false},
-	}
-	for _, tt := range tests {
-		got, ok := gitops.ReadTrailers(tt.msg)
-		if ok != tt.wantOK {
-			t.Errorf("ReadTrailers(%q) ok = %v, want %v", tt.msg, ok, tt.wantOK)
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ReadTrailers(%q) mismatch (-want +got):\n%s", tt.msg, diff)
-		}
-	}
 }

@@ -13,15 +13,41 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ferry-dev/ferry/gitops/render"
 )
 
-// Repo is what ferry knows of a deployment repo at one commit or worktree.
+// Repo is the deployment repo at one commit or worktree: its files, and
+// what ferry reads of them. Every read and edit of a workload goes through
+// it, bound to those files; the registration and traffic adapters are the
+// ones ferry.yaml names, picked once when the repo is loaded.
 type Repo struct {
 	Config     *Config
 	Inventory  *Inventory
 	Migrations []*Migration
 	Workloads  []*Workload // sorted by name
+
+	fsys     fs.FS
+	renderer *render.Renderer
+	regs     RegistrationAdapter
+	traffic  TrafficAdapter
 }
+
+// At returns r bound to fsys, another tree of the same repo in which only
+// the files of other workloads than those it will edit changed: the base
+// branch after ferry merged a stage of one workload, so the next stage of
+// another is made on the new base without reading everything again.
+func (r *Repo) At(fsys fs.FS) *Repo {
+	c := *r
+	c.fsys = fsys
+	return &c
+}
+
+// FS is the repo's files.
+func (r *Repo) FS() fs.FS { return r.fsys }
+
+// Renderer is the kustomize renderer the repo builds overlays with.
+func (r *Repo) Renderer() *render.Renderer { return r.renderer }
 
 // A Workload is one directory matching the config's workloads template.
 type Workload struct {
@@ -64,6 +90,9 @@ func Load(fsys fs.FS) (*Repo, error) {
 
 // LoadOptions tune LoadWith; the zero value loads everything.
 type LoadOptions struct {
+	// Renderer builds the overlays, and caches builds across loads of
+	// the same repo; a new one by default.
+	Renderer *render.Renderer
 	// SkipOwners leaves Workload.Owner empty and does not read the
 	// Backstage catalog files: the planner does not need them, and in a
 	// repo of 10,000 workloads they are a fifth of the reading.
@@ -88,7 +117,12 @@ func LoadWith(fsys fs.FS, o LoadOptions) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repo{Config: cfg, Inventory: inv, Migrations: migs, Workloads: ws}, nil
+	r := &Repo{Config: cfg, Inventory: inv, Migrations: migs, Workloads: ws, fsys: fsys, renderer: o.Renderer}
+	if r.renderer == nil {
+		r.renderer = render.New()
+	}
+	r.regs, r.traffic = newAdapters(cfg, inv)
+	return r, nil
 }
 
 // expand fills the placeholders of a path template.

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ferry-dev/ferry/gitops/targets"
 	"github.com/ferry-dev/ferry/gitops/traffic"
 )
 
@@ -51,27 +50,31 @@ func (s *State) Clusters() []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// ReadState reads workload w's state from fsys.
-func (r *Repo) ReadState(fsys fs.FS, w *Workload) (*State, error) {
-	s := &State{Workload: w.Name, Overlays: maps.Clone(w.Overlays), Registrations: map[string]Registration{}}
+// ReadState reads workload w's state.
+func (r *Repo) ReadState(w *Workload) (*State, error) {
+	s := &State{Workload: w.Name, Overlays: maps.Clone(w.Overlays)}
+	files := newEditor(r.fsys)
 	pinFile := r.Config.PinFile(w.Name)
-	if data, err := readFile(fsys, pinFile); err == nil {
-		by, err := ReadPin(pinFile, data)
-		if err != nil {
+	if data, ok, err := optional(files.Read(pinFile)); err != nil {
+		return nil, err
+	} else if ok {
+		if s.PinnedBy, err = ReadPin(pinFile, data); err != nil {
 			return nil, err
 		}
-		s.PinnedBy = by
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
 	}
-	if err := r.readRegistrations(fsys, w, s); err != nil {
-		return nil, err
-	}
-	weights, err := r.readWeights(fsys, w)
+	regs, err := r.regs.Read(files, w.Name)
 	if err != nil {
 		return nil, err
 	}
-	s.Weights = weights
+	s.Registrations = regs
+	if s.Registrations == nil {
+		s.Registrations = map[string]Registration{}
+	}
+	if r.traffic != nil {
+		if s.Weights, err = r.traffic.Weights(files, w.Name); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -79,8 +82,8 @@ func (r *Repo) ReadState(fsys fs.FS, w *Workload) (*State, error) {
 // shifts workload w's weights at runtime, so ferry must not: a
 // *traffic.OwnedError naming the file, or nil. It reads every YAML file of
 // the workload, so callers ask it only before pinning.
-func (r *Repo) Owner(fsys fs.FS, w *Workload) error {
-	files, err := workloadFiles(fsys, w.Dir)
+func (r *Repo) Owner(w *Workload) error {
+	files, err := workloadFiles(r.fsys, w.Dir)
 	if err != nil {
 		return err
 	}
@@ -109,10 +112,10 @@ func workloadFiles(fsys fs.FS, dir string) (map[string][]byte, error) {
 }
 
 // ReadStates reads the states of workloads ws on every core, in order.
-func (r *Repo) ReadStates(fsys fs.FS, ws []*Workload) ([]*State, error) {
+func (r *Repo) ReadStates(ws []*Workload) ([]*State, error) {
 	out := make([]*State, len(ws))
 	err := parallel(len(ws), func(i int) (err error) {
-		out[i], err = r.ReadState(fsys, ws[i])
+		out[i], err = r.ReadState(ws[i])
 		return err
 	})
 	if err != nil {
@@ -169,41 +172,6 @@ func (c *Config) RegistrationFile(workload, cluster string) string {
 	return expand(c.Targets.Path, workload, cluster)
 }
 
-func (r *Repo) readRegistrations(fsys fs.FS, w *Workload, s *State) error {
-	switch r.Config.Targets.Kind {
-	case TargetsApplicationSet:
-		name := r.Config.RegistrationFile(w.Name, "")
-		data, ok, err := optional(readFile(fsys, name))
-		if !ok {
-			return err
-		}
-		regs, err := targets.ApplicationSet{}.Read(name, data, r.Inventory.Names())
-		if err != nil {
-			return adapterErr(name, err)
-		}
-		for c, reg := range regs {
-			s.Registrations[c] = Registration{File: reg.File, Line: reg.Line}
-		}
-	default:
-		pp := targets.PerPair{Kind: r.Config.Targets.Kind}
-		for _, c := range r.Inventory.Names() {
-			name := r.Config.RegistrationFile(w.Name, c)
-			data, ok, err := optional(readFile(fsys, name))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			if err := pp.Check(name, data); err != nil {
-				return adapterErr(name, err)
-			}
-			s.Registrations[c] = Registration{File: name}
-		}
-	}
-	return nil
-}
-
 // adapterErr makes an adapter's refusal of a file bad input, naming the
 // file, unless it already does.
 func adapterErr(name string, err error) error {
@@ -214,34 +182,6 @@ func adapterErr(name string, err error) error {
 	return &InputError{File: name, Err: err}
 }
 
-// route returns the Route adapter of the repo's traffic, for workload.
-func (r *Repo) route(workload string) traffic.Route {
-	kind := "HTTPRoute"
-	if r.Config.Traffic.Kind == TrafficVirtualService {
-		kind = "VirtualService"
-	}
-	backend := r.Config.Traffic.Backend
-	return traffic.Route{Kind: kind, Backend: func(c string) string { return expand(backend, workload, c) }}
-}
-
-// externalDNS returns the external-dns adapter of workload. With Flux
-// Kustomizations as registrations, each cluster's Kustomization is where a
-// weight written as ${VAR} is defined; read reads them.
-func (r *Repo) externalDNS(workload string, read func(string) ([]byte, error)) traffic.ExternalDNS {
-	backend := r.Config.Traffic.Backend
-	e := traffic.ExternalDNS{Backend: func(c string) string { return expand(backend, workload, c) }}
-	if r.Config.Targets.Kind == TargetsFluxKustomization {
-		e.Vars = map[string]traffic.File{}
-		for _, c := range r.Inventory.Names() {
-			name := r.Config.RegistrationFile(workload, c)
-			if data, err := read(name); err == nil {
-				e.Vars[c] = traffic.File{Name: name, Data: data}
-			}
-		}
-	}
-	return e
-}
-
 // TrafficFile is the file holding workload's weights, for the route kinds,
 // or the cluster's file for external-dns.
 func (c *Config) TrafficFile(workload, cluster string) string {
@@ -249,51 +189,4 @@ func (c *Config) TrafficFile(workload, cluster string) string {
 		return ""
 	}
 	return expand(c.Traffic.Path, workload, cluster)
-}
-
-func (r *Repo) readWeights(fsys fs.FS, w *Workload) (traffic.Weights, error) {
-	if r.Config.Traffic == nil {
-		return nil, nil
-	}
-	if r.Config.Traffic.Kind == TrafficExternalDNS {
-		files, err := r.dnsFiles(fsys, w)
-		if err != nil || len(files) == 0 {
-			return nil, err
-		}
-		ws, err := r.externalDNS(w.Name, func(n string) ([]byte, error) { return readFile(fsys, n) }).Read(files)
-		if err != nil {
-			return nil, err
-		}
-		if len(ws) == 0 {
-			return nil, nil
-		}
-		return ws, nil
-	}
-	name := r.Config.TrafficFile(w.Name, "")
-	data, ok, err := optional(readFile(fsys, name))
-	if !ok {
-		return nil, err
-	}
-	ws, err := r.route(w.Name).Read(name, data, r.Inventory.Names())
-	if err != nil {
-		return nil, adapterErr(name, err)
-	}
-	return ws, nil
-}
-
-// dnsFiles reads the external-dns file of each cluster that has one.
-func (r *Repo) dnsFiles(fsys fs.FS, w *Workload) (map[string]traffic.File, error) {
-	files := map[string]traffic.File{}
-	for _, c := range r.Inventory.Names() {
-		name := r.Config.TrafficFile(w.Name, c)
-		data, ok, err := optional(readFile(fsys, name))
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		files[c] = traffic.File{Name: name, Data: data}
-	}
-	return files, nil
 }

@@ -43,7 +43,7 @@ func TestReadState(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := repo.Workload("playlist-api")
-	st, err := repo.ReadState(fsys, w)
+	st, err := repo.ReadState(w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +80,13 @@ spec:
 		t.Fatal(err)
 	}
 	w, _ := repo.Workload("playlist-api")
-	err = repo.Owner(fsys, w)
+	err = repo.Owner(w)
 	var owned *traffic.OwnedError
 	if !errors.As(err, &owned) || owned.Controller != traffic.Flagger {
 		t.Errorf("Owner(playlist-api) = %v, want a *traffic.OwnedError for Flagger", err)
 	}
 	other, _ := repo.Workload("search-api")
-	if err := repo.Owner(fsys, other); err != nil {
+	if err := repo.Owner(other); err != nil {
 		t.Errorf("Owner(search-api) = %v, want nil", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestReadStateFluxVariableRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := repo.Workload("playlist-api")
-	_, err = repo.ReadState(fsys, w)
+	_, err = repo.ReadState(w)
 	var ie *gitops.InputError
 	if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), route+":27: ") || strings.Count(err.Error(), route) != 1 {
 		t.Errorf("ReadState with a ${VAR} weight: error %v, want an *InputError that names %s:27 once", err, route)
@@ -127,14 +127,14 @@ func TestFluxVariableWeightFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := repo.Workload("cart-api")
-	st, err := repo.ReadState(fsys, w)
+	st, err := repo.ReadState(w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(traffic.Weights{"gke-eu-1": 80, "gke-us-1": 20}, st.Weights); diff != "" {
 		t.Fatalf("weights mismatch (-want +got):\n%s", diff)
 	}
-	edit, err := repo.WeightsEdit(fsys, w, map[string]int{"gke-eu-1": 50, "gke-us-1": 20})
+	edit, err := repo.WeightsEdit(w, map[string]int{"gke-eu-1": 50, "gke-us-1": 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestFluxVariableWeightFollowed(t *testing.T) {
 		t.Fatalf("WeightsEdit changes %+v, want only %s with CART_WEIGHT: \"50\"", edit.Changes, ks)
 	}
 	after := gitops.Overlay(fsys, edit.Changes)
-	st, err = repo.ReadState(after, w)
+	st, err = repo.At(after).ReadState(w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestFluxVariableWeightFollowed(t *testing.T) {
 
 	// Not defined in substitute and no default: refused, naming the line.
 	fsys[ks].Data = []byte(before)
-	_, err = repo.ReadState(fsys, w)
+	_, err = repo.ReadState(w)
 	var ve *traffic.VarError
 	if !errors.As(err, &ve) || ve.File != patch || !errors.Is(err, traffic.ErrVarUndefined) {
 		t.Errorf("ReadState with an undefined variable: %v, want a *traffic.VarError for %s wrapping ErrVarUndefined", err, patch)

@@ -62,7 +62,7 @@ type Health struct {
 	Backoff time.Duration
 }
 
-var _ bot.Health = (*Health)(nil)
+var _ bot.HealthProvider = (*Health)(nil)
 
 // ErrUnauthorized is wrapped by the *StatusError of a 401 or 403 answer:
 // the token is missing, expired or not allowed to get the Application.

@@ -62,7 +62,7 @@ type Options struct {
 
 // Forge is ferry's forge on one GitHub repository.
 type Forge struct {
-	repo *gitstore.Repo
+	repo *gitstore.Store
 	o    Options
 	rest *gh.Client
 	gql  *githubv4.Client
@@ -74,9 +74,15 @@ type Forge struct {
 
 var _ bot.Forge = (*Forge)(nil)
 
+// Capabilities: GitHub's pull requests merge by themselves once checks
+// pass (auto-merge), and carry comments.
+func (f *Forge) Capabilities() bot.Capabilities {
+	return bot.Capabilities{AutoMerge: true, Comments: true}
+}
+
 // New returns the Forge of the repository o names; repo is the local clone
 // ferry commits in, whose base branch the Forge fetches after each merge.
-func New(repo *gitstore.Repo, o Options) (*Forge, error) {
+func New(repo *gitstore.Store, o Options) (*Forge, error) {
 	if repo == nil {
 		return nil, errors.New("github: no local repo")
 	}
@@ -274,8 +280,6 @@ func convert(p *gh.PullRequest) bot.PullRequest {
 	pr.AutoMerge = p.AutoMerge != nil
 	return pr
 }
-
-var _ bot.Holder = (*Forge)(nil)
 
 // Hold turns auto-merge off for pr and comments why.
 func (f *Forge) Hold(ctx context.Context, pr *bot.PullRequest, why string) error {
@@ -506,8 +510,6 @@ func (f *Forge) fetchBase(ctx context.Context) error {
 	}
 	return f.errorf(f.repo.Fetch(ctx, f.o.GitURL, auth, f.o.Base), "github: fetch %s", f.o.Base)
 }
-
-var _ bot.Commenter = (*Forge)(nil)
 
 // Comments returns the bodies of a pull request's comments, oldest first.
 func (f *Forge) Comments(ctx context.Context, pr int) ([]string, error) {

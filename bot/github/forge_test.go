@@ -3,6 +3,7 @@ package github_test
 import (
 	"errors"
 	"fmt"
+	"github.com/ferry-dev/ferry/bot/convention"
 	"os/exec"
 	"strings"
 	"testing"
@@ -14,10 +15,10 @@ import (
 	"github.com/ferry-dev/ferry/bot"
 	gh "github.com/google/go-github/v62/github"
 
+	"github.com/ferry-dev/ferry/bot/check"
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops"
-	"github.com/ferry-dev/ferry/gitops/check"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/planner"
@@ -76,7 +77,7 @@ func TestMigrationToTheEnd(t *testing.T) {
 		msg := gitCLI(t, e.srv.BarePath(), "log", "-1", "--format=%B", sha)
 		tr := gitstore.ParseTrailers(msg)
 		parts := strings.Split(branch, "/") // ferry/<migration>/<workload>/<stage>
-		want := map[string]string{gitops.TrailerMigration: parts[1], gitops.TrailerWorkload: parts[2], gitops.TrailerStage: parts[3]}
+		want := map[string]string{convention.TrailerMigration: parts[1], convention.TrailerWorkload: parts[2], convention.TrailerStage: parts[3]}
 		got := map[string]string{}
 		for k := range want {
 			got[k], _ = tr.Get(k)
@@ -147,7 +148,7 @@ func contains(s []string, x string) bool {
 
 // reportHealthy posts a success status for every workload on every
 // cluster on the head of main, as each cluster's Argo CD would.
-func reportHealthy(t *testing.T, srv *fake.Server, repo *gitstore.Repo) {
+func reportHealthy(t *testing.T, srv *fake.Server, repo *gitstore.Store) {
 	t.Helper()
 	head := strings.TrimSpace(gitCLI(t, srv.BarePath(), "rev-parse", "main"))
 	fsys, err := repo.FS(plumbing.NewHash(head))
@@ -316,7 +317,7 @@ func TestMergeRefusesAnotherHead(t *testing.T) {
 }
 
 // commit writes a commit on parent in repo, as ferry.
-func commit(t *testing.T, repo *gitstore.Repo, parent plumbing.Hash, msg string) plumbing.Hash {
+func commit(t *testing.T, repo *gitstore.Store, parent plumbing.Hash, msg string) plumbing.Hash {
 	t.Helper()
 	c, err := repo.Commit(t.Context(), parent, []gitstore.Change{{Path: "ferry-test/" + strings.TrimSpace(msg), Data: []byte(msg)}},
 		gitstore.CommitMeta{Author: bot.DefaultAuthor, Message: msg})

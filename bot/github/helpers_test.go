@@ -36,7 +36,7 @@ func (s *sleeps) got() []time.Duration {
 
 type env struct {
 	srv    *fake.Server
-	repo   *gitstore.Repo
+	repo   *gitstore.Store
 	forge  *ferrygh.Forge
 	sleeps *sleeps
 }
@@ -61,7 +61,7 @@ func auth() *githttp.BasicAuth {
 	return &githttp.BasicAuth{Username: "x-access-token", Password: token}
 }
 
-func clone(t *testing.T, srv *fake.Server) *gitstore.Repo {
+func clone(t *testing.T, srv *fake.Server) *gitstore.Store {
 	t.Helper()
 	repo, err := gitstore.Clone(t.Context(), srv.GitURL(), gitstore.CloneOptions{Auth: auth()})
 	if err != nil {
@@ -70,7 +70,7 @@ func clone(t *testing.T, srv *fake.Server) *gitstore.Repo {
 	return repo
 }
 
-func newForge(t *testing.T, srv *fake.Server, repo *gitstore.Repo, s *sleeps) *ferrygh.Forge {
+func newForge(t *testing.T, srv *fake.Server, repo *gitstore.Store, s *sleeps) *ferrygh.Forge {
 	t.Helper()
 	return newForgeWith(t, srv, repo, s.Sleep)
 }
@@ -80,7 +80,7 @@ func newForgeSleep(t *testing.T, e *env, sleep func(time.Duration)) *ferrygh.For
 	return newForgeWith(t, e.srv, e.repo, sleep)
 }
 
-func newForgeWith(t *testing.T, srv *fake.Server, repo *gitstore.Repo, sleep func(time.Duration)) *ferrygh.Forge {
+func newForgeWith(t *testing.T, srv *fake.Server, repo *gitstore.Store, sleep func(time.Duration)) *ferrygh.Forge {
 	t.Helper()
 	f, err := ferrygh.New(repo, ferrygh.Options{
 		Owner: srv.Owner(), Repo: srv.Repo(), Token: token,

@@ -28,11 +28,11 @@ type Statuses struct {
 	Context func(workload, cluster string) string
 	// Ref, when set, is the base branch: when commit has neither status
 	// nor check run of the context, the ones on Ref's head answer, as the
-	// cluster runs a later commit (bot.Health asks about commit or later).
+	// cluster runs a later commit (bot.HealthProvider asks about commit or later).
 	Ref string
 }
 
-var _ bot.Health = (*Statuses)(nil)
+var _ bot.HealthProvider = (*Statuses)(nil)
 
 // Observe reads the health of workload on cluster at commit.
 func (s *Statuses) Observe(ctx context.Context, workload, cluster string, commit plumbing.Hash) (planner.Health, error) {

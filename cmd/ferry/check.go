@@ -11,7 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-dev/ferry/gitops/check"
+	"github.com/ferry-dev/ferry/bot/check"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 )
@@ -46,7 +46,7 @@ error annotation and appends a summary to $GITHUB_STEP_SUMMARY.`,
 }
 
 // openRepo opens the git repository at dir.
-func openRepo(dir string) (*gitstore.Repo, error) {
+func openRepo(dir string) (*gitstore.Store, error) {
 	repo, err := gitstore.Open(dir)
 	if err != nil {
 		return nil, usageErrorf("-C %s: %v", dir, err)
@@ -55,7 +55,7 @@ func openRepo(dir string) (*gitstore.Repo, error) {
 }
 
 // resolve resolves the flag's revision, a usage error if it names nothing.
-func resolve(repo *gitstore.Repo, flag, rev string) (plumbing.Hash, error) {
+func resolve(repo *gitstore.Store, flag, rev string) (plumbing.Hash, error) {
 	h, err := repo.Resolve(rev)
 	if errors.Is(err, gitstore.ErrUnknownRevision) {
 		return plumbing.ZeroHash, usageErrorf("%s %s: %v", flag, rev, err)

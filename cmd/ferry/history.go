@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ferry-dev/ferry/gitops/history"
+	"github.com/ferry-dev/ferry/bot/history"
 )
 
 // historyOptions are the flags of ferry history.

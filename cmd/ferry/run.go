@@ -53,7 +53,7 @@ func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error
 // argoHealth returns the Argo CD health provider when ferry.yaml at the
 // base asks for health kind argocd, from ARGOCD_SERVER and
 // ARGOCD_AUTH_TOKEN (the argocd CLI's variables); nil otherwise.
-func argoHealth(repo *gitstore.Repo, base string) (bot.Health, error) {
+func argoHealth(repo *gitstore.Store, base string) (bot.HealthProvider, error) {
 	h, err := repo.Resolve(plumbing.NewBranchReferenceName(base).String())
 	if err != nil {
 		return nil, err

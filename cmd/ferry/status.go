@@ -71,7 +71,7 @@ func (o *statusOptions) run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	states, err := repo.ReadStates(fsys, repo.Workloads)
+	states, err := repo.ReadStates(repo.Workloads)
 	if err != nil {
 		return err
 	}

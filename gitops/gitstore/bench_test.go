@@ -50,7 +50,7 @@ func BenchmarkCommitOneChange(b *testing.B) {
 	bigBase := writeCommit(b, big.s, writeFiles(b, big.s, bigFiles), "50k files\n")
 
 	_, gitErr := exec.LookPath("git")
-	var disk *Repo
+	var disk *Store
 	var diskBase plumbing.Hash
 	dir := b.TempDir()
 	if gitErr == nil {
@@ -77,7 +77,7 @@ func BenchmarkCommitOneChange(b *testing.B) {
 		b.Log("git CLI not found: skipping ferry-50k-disk and gitcli-50k")
 	}
 
-	ferryStep := func(r *Repo, base plumbing.Hash, path string, i int) time.Duration {
+	ferryStep := func(r *Store, base plumbing.Hash, path string, i int) time.Duration {
 		start := time.Now()
 		data := []byte(fmt.Sprintf("cluster: c-1\nreplicas: %d\n", i))
 		h, err := r.Commit(b.Context(), base, []Change{{Path: path, Data: data}}, meta(fmt.Sprintf("change %d\n", i)))

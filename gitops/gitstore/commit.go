@@ -30,7 +30,7 @@ type Change struct {
 	Delete bool
 }
 
-// CommitMeta describes the commit that [Repo.Commit] writes.
+// CommitMeta describes the commit that [Store.Commit] writes.
 type CommitMeta struct {
 	// Author is required (name and email). A zero When means now.
 	Author object.Signature
@@ -58,19 +58,19 @@ func (m CommitMeta) withDefaults() (CommitMeta, error) {
 
 // Commit writes a commit whose tree is parent's tree with changes applied and
 // whose only parent is parent (a zero parent makes a root commit on an empty
-// tree). It moves no ref: see [Repo.UpdateRef].
+// tree). It moves no ref: see [Store.UpdateRef].
 //
 // Only the new blobs and the trees on the changed paths are written; every
 // other tree is reused by hash, so the cost does not depend on the number of
 // files in the repo. When the resulting tree equals parent's, Commit writes
-// nothing and returns [ErrNoChange]. A bad path returns an error wrapping
+// nothing and returns [ErrEmptyCommit]. A bad path returns an error wrapping
 // [ErrInvalidPath], and a change that would write over a directory or
 // through a file wraps [ErrPathConflict]; both are [*fs.PathError] naming
 // the path.
 //
 // ctx is checked before work starts; object I/O itself is local and not
 // cancellable.
-func (r *Repo) Commit(ctx context.Context, parent plumbing.Hash, changes []Change, m CommitMeta) (plumbing.Hash, error) {
+func (r *Store) Commit(ctx context.Context, parent plumbing.Hash, changes []Change, m CommitMeta) (plumbing.Hash, error) {
 	if err := ctx.Err(); err != nil {
 		return plumbing.ZeroHash, err
 	}
@@ -104,7 +104,7 @@ func (r *Repo) Commit(ctx context.Context, parent plumbing.Hash, changes []Chang
 		}
 	}
 	if tree == parentTree {
-		return plumbing.ZeroHash, ErrNoChange
+		return plumbing.ZeroHash, ErrEmptyCommit
 	}
 
 	c := &object.Commit{
@@ -190,7 +190,7 @@ func validPath(p string) error {
 // applyEdits returns the hash of the tree h (zero: an empty tree) with e
 // applied, writing it if it is new. It returns the zero hash when the result
 // is empty, so that the caller drops the directory.
-func (r *Repo) applyEdits(h plumbing.Hash, e *edit, dir string) (plumbing.Hash, error) {
+func (r *Store) applyEdits(h plumbing.Hash, e *edit, dir string) (plumbing.Hash, error) {
 	var entries []object.TreeEntry
 	if !h.IsZero() {
 		t, err := object.GetTree(r.s, h)
@@ -300,7 +300,7 @@ func gitOrder(a, b object.TreeEntry) int {
 	return strings.Compare(ka, kb)
 }
 
-func (r *Repo) writeTree(entries []object.TreeEntry) (plumbing.Hash, error) {
+func (r *Store) writeTree(entries []object.TreeEntry) (plumbing.Hash, error) {
 	slices.SortFunc(entries, gitOrder)
 	t := &object.Tree{Entries: entries}
 	obj := r.s.NewEncodedObject()
@@ -310,7 +310,7 @@ func (r *Repo) writeTree(entries []object.TreeEntry) (plumbing.Hash, error) {
 	return r.store(obj)
 }
 
-func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
+func (r *Store) writeBlob(data []byte) (plumbing.Hash, error) {
 	obj := r.s.NewEncodedObject()
 	obj.SetType(plumbing.BlobObject)
 	obj.SetSize(int64(len(data)))
@@ -329,7 +329,7 @@ func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
 }
 
 // store writes obj unless the repo already has it.
-func (r *Repo) store(obj plumbing.EncodedObject) (plumbing.Hash, error) {
+func (r *Store) store(obj plumbing.EncodedObject) (plumbing.Hash, error) {
 	h := obj.Hash()
 	if r.s.HasEncodedObject(h) == nil {
 		return h, nil
@@ -340,7 +340,7 @@ func (r *Repo) store(obj plumbing.EncodedObject) (plumbing.Hash, error) {
 // CommitTree writes a commit of an existing tree with the given parents,
 // as a merge does: a squash (one parent, the branch's tree), a merge commit
 // (two parents). It moves no ref.
-func (r *Repo) CommitTree(ctx context.Context, tree plumbing.Hash, parents []plumbing.Hash, m CommitMeta) (plumbing.Hash, error) {
+func (r *Store) CommitTree(ctx context.Context, tree plumbing.Hash, parents []plumbing.Hash, m CommitMeta) (plumbing.Hash, error) {
 	if err := ctx.Err(); err != nil {
 		return plumbing.ZeroHash, err
 	}
@@ -360,6 +360,6 @@ func (r *Repo) CommitTree(ctx context.Context, tree plumbing.Hash, parents []plu
 }
 
 // CommitObject returns the commit h.
-func (r *Repo) CommitObject(h plumbing.Hash) (*object.Commit, error) {
+func (r *Store) CommitObject(h plumbing.Hash) (*object.Commit, error) {
 	return object.GetCommit(r.s, h)
 }

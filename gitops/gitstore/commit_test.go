@@ -25,7 +25,7 @@ var baseFiles = map[string]file{
 }
 
 // newBaseRepo returns a memory repo holding baseFiles in one commit.
-func newBaseRepo(tb testing.TB) (*Repo, plumbing.Hash) {
+func newBaseRepo(tb testing.TB) (*Store, plumbing.Hash) {
 	tb.Helper()
 	r := newMemRepo(tb)
 	base := writeCommit(tb, r.s, writeFiles(tb, r.s, baseFiles), "base\n")
@@ -213,8 +213,8 @@ func TestCommitNoChange(t *testing.T) {
 			r, base := newBaseRepo(t)
 			before := countObjects(t, r)
 			_, err := r.Commit(t.Context(), base, tt.changes, meta("noop\n"))
-			if !errors.Is(err, ErrNoChange) {
-				t.Errorf("Commit error = %v, want ErrNoChange", err)
+			if !errors.Is(err, ErrEmptyCommit) {
+				t.Errorf("Commit error = %v, want ErrEmptyCommit", err)
 			}
 			if n := countObjects(t, r) - before; n != 0 {
 				t.Errorf("Commit wrote %d objects, want 0", n)

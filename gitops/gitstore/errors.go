@@ -6,12 +6,12 @@ import (
 )
 
 var (
-	// ErrNoChange is returned by [Repo.Commit] when the changes leave the
+	// ErrEmptyCommit is returned by [Store.Commit] when the changes leave the
 	// parent's tree as it is. No commit is written.
-	ErrNoChange = errors.New("gitstore: no change")
+	ErrEmptyCommit = errors.New("gitstore: no change")
 
-	// ErrRefMoved is wrapped by the errors of [Repo.UpdateRef] and
-	// [Repo.Push] when the ref is not where the caller expected it: someone
+	// ErrRefMoved is wrapped by the errors of [Store.UpdateRef] and
+	// [Store.Push] when the ref is not where the caller expected it: someone
 	// else moved (or created, or deleted) it first.
 	ErrRefMoved = errors.New("gitstore: ref moved")
 
@@ -24,11 +24,11 @@ var (
 	// two changes name the same path.
 	ErrPathConflict = errors.New("path conflict")
 
-	// ErrUnknownRevision is wrapped by [Repo.Resolve] when rev names no
+	// ErrUnknownRevision is wrapped by [Store.Resolve] when rev names no
 	// commit.
 	ErrUnknownRevision = errors.New("unknown revision")
 
-	// ErrStop may be returned by the function given to [Repo.Log] to stop the
+	// ErrStop may be returned by the function given to [Store.Log] to stop the
 	// walk early; Log then returns nil.
 	ErrStop = errors.New("gitstore: stop")
 )

@@ -15,7 +15,7 @@ import (
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 )
 
-func ExampleRepo_Commit() {
+func ExampleStore_Commit() {
 	dir, err := os.MkdirTemp("", "gitstore-example")
 	if err != nil {
 		log.Fatal(err)

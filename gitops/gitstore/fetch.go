@@ -17,7 +17,7 @@ import (
 // objects they need. A branch missing on the remote is an error. The remote
 // is a throwaway one: the repo's config is not touched. ctx bounds the
 // network transfer.
-func (r *Repo) Fetch(ctx context.Context, remoteURL string, auth transport.AuthMethod, branches ...string) error {
+func (r *Store) Fetch(ctx context.Context, remoteURL string, auth transport.AuthMethod, branches ...string) error {
 	if len(branches) == 0 {
 		return nil
 	}

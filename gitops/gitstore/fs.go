@@ -28,7 +28,7 @@ const maxSymlinkHops = 40
 // life of the FS); blobs are read when a file is read or stated. Every file
 // and directory has the commit's committer time as its modification time.
 // See the package documentation for symlinks and submodules.
-func (r *Repo) FS(commit plumbing.Hash) (fs.FS, error) {
+func (r *Store) FS(commit plumbing.Hash) (fs.FS, error) {
 	c, err := object.GetCommit(r.s, commit)
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", commit, err)

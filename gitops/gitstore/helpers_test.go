@@ -36,7 +36,7 @@ type file struct {
 }
 
 // newMemRepo returns an empty repo in memory.
-func newMemRepo(tb testing.TB) *Repo {
+func newMemRepo(tb testing.TB) *Store {
 	tb.Helper()
 	r, err := git.Init(memory.NewStorage(), nil)
 	if err != nil {
@@ -117,7 +117,7 @@ func writeCommit(tb testing.TB, s storage.Storer, tree plumbing.Hash, msg string
 }
 
 // snapshot reads every file of commit through FS, symlinks as "-> target".
-func snapshot(tb testing.TB, r *Repo, commit plumbing.Hash) map[string]string {
+func snapshot(tb testing.TB, r *Store, commit plumbing.Hash) map[string]string {
 	tb.Helper()
 	fsys, err := r.FS(commit)
 	if err != nil {
@@ -155,7 +155,7 @@ func snapshot(tb testing.TB, r *Repo, commit plumbing.Hash) map[string]string {
 	return got
 }
 
-func countObjects(tb testing.TB, r *Repo) int {
+func countObjects(tb testing.TB, r *Store) int {
 	tb.Helper()
 	iter, err := r.s.IterEncodedObjects(plumbing.AnyObject)
 	if err != nil {

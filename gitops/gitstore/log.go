@@ -15,7 +15,7 @@ import (
 // the walk early (Log then returns nil); any other error ends it and is
 // returned. ctx is checked between commits. A shallow clone's history ends
 // at its shallow boundary without error.
-func (r *Repo) Log(ctx context.Context, from plumbing.Hash, fn func(*object.Commit) error) error {
+func (r *Store) Log(ctx context.Context, from plumbing.Hash, fn func(*object.Commit) error) error {
 	shallow, err := r.s.Shallow()
 	if err != nil {
 		return fmt.Errorf("log: %w", err)

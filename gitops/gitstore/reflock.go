@@ -23,7 +23,7 @@ type refLock struct {
 
 // lockRef takes the lock of name, or returns nil, nil when the repository
 // is not on disk (in memory, the storer's own compare-and-swap suffices).
-func (r *Repo) lockRef(name plumbing.ReferenceName) (*refLock, error) {
+func (r *Store) lockRef(name plumbing.ReferenceName) (*refLock, error) {
 	fsr, ok := r.s.(*lockedStorer).Storer.(interface{ Filesystem() billy.Filesystem })
 	if !ok {
 		return nil, nil

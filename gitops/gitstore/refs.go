@@ -26,7 +26,7 @@ import (
 // exclusively, then renamed over the ref), so the compare-and-swap holds
 // across processes, git's included, and a reader never sees a half-written
 // ref. In memory it is the storer's CheckAndSetReference.
-func (r *Repo) UpdateRef(name plumbing.ReferenceName, old, new plumbing.Hash) error {
+func (r *Store) UpdateRef(name plumbing.ReferenceName, old, new plumbing.Hash) error {
 	if err := name.Validate(); err != nil || !isUpdatable(name) {
 		return fmt.Errorf("update ref %s: invalid ref name", name)
 	}
@@ -104,7 +104,7 @@ const pushRemote = "ferry"
 // Push sends the objects reachable from new that the remote lacks. It does
 // not touch the refs or config of this repo: the push runs against a view of
 // the repo whose refs are throwaway.
-func (r *Repo) Push(ctx context.Context, remoteURL string, auth transport.AuthMethod, branch string, expectedOld, new plumbing.Hash) error {
+func (r *Store) Push(ctx context.Context, remoteURL string, auth transport.AuthMethod, branch string, expectedOld, new plumbing.Hash) error {
 	dst := plumbing.NewBranchReferenceName(branch)
 	if branch == "" || dst.Validate() != nil {
 		return fmt.Errorf("push: invalid branch %q", branch)
@@ -180,7 +180,7 @@ func (v *refView) PackRefs() error                                { return v.ref
 
 // Branches returns the local branches whose names start with prefix, by
 // short name ("ferry/m/w/pin"), with the commit each points at.
-func (r *Repo) Branches(prefix string) (map[string]plumbing.Hash, error) {
+func (r *Store) Branches(prefix string) (map[string]plumbing.Hash, error) {
 	r.refMu.Lock() // no ref of this process is half-way through its lock
 	defer r.refMu.Unlock()
 	var err error
@@ -196,7 +196,7 @@ func (r *Repo) Branches(prefix string) (map[string]plumbing.Hash, error) {
 	return nil, err
 }
 
-func (r *Repo) branches(prefix string) (map[string]plumbing.Hash, error) {
+func (r *Store) branches(prefix string) (map[string]plumbing.Hash, error) {
 	iter, err := r.s.IterReferences()
 	if err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ func (r *Repo) branches(prefix string) (map[string]plumbing.Hash, error) {
 
 // DeleteRef removes name if, and only if, it points at old now; otherwise
 // the error wraps ErrRefMoved. A ref that does not exist is not an error.
-func (r *Repo) DeleteRef(name plumbing.ReferenceName, old plumbing.Hash) error {
+func (r *Store) DeleteRef(name plumbing.ReferenceName, old plumbing.Hash) error {
 	r.refMu.Lock()
 	defer r.refMu.Unlock()
 	lock, err := r.lockRef(name)

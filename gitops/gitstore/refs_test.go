@@ -239,7 +239,7 @@ func TestClone(t *testing.T) {
 	}
 }
 
-func newMemRepoFrom(t *testing.T, dir string) *Repo {
+func newMemRepoFrom(t *testing.T, dir string) *Store {
 	t.Helper()
 	r, err := Open(dir)
 	if err != nil {
@@ -275,7 +275,7 @@ func TestPush(t *testing.T) {
 	// The steps run in order against one remote.
 	steps := []struct {
 		name        string
-		from        *Repo
+		from        *Store
 		expectedOld plumbing.Hash
 		new         plumbing.Hash
 		wantErr     error

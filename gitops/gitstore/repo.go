@@ -23,9 +23,9 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
-// Repo is a git repository read and written at the object level. It has no
-// worktree and never touches one. A Repo is safe for concurrent use.
-type Repo struct {
+// Store is a git repository read and written at the object level. It has no
+// worktree and never touches one. A Store is safe for concurrent use.
+type Store struct {
 	repo *git.Repository
 	s    storage.Storer
 
@@ -34,7 +34,7 @@ type Repo struct {
 	refMu sync.Mutex
 }
 
-func newRepo(r *git.Repository) *Repo {
+func newRepo(r *git.Repository) *Store {
 	st := r.Storer
 	objects := ""
 	if fst, ok := st.(*filesystem.Storage); ok {
@@ -53,12 +53,12 @@ func newRepo(r *git.Repository) *Repo {
 	if wrapped, err := git.Open(ls, nil); err == nil {
 		r = wrapped
 	}
-	return &Repo{repo: r, s: ls}
+	return &Store{repo: r, s: ls}
 }
 
 // Open opens the local repository at path, bare or with a worktree (path may
 // be any directory inside it). The worktree, if any, is never read or written.
-func Open(path string) (*Repo, error) {
+func Open(path string) (*Store, error) {
 	// DetectDotGit alone misses a bare repository (it only looks for a
 	// ".git" up the tree), so try path itself first.
 	// EnableDotGitCommonDir reads a linked worktree's objects and refs
@@ -96,7 +96,7 @@ func (o CloneOptions) validate() error {
 }
 
 // Clone clones url into memory, without a worktree. ctx bounds the transfer.
-func Clone(ctx context.Context, url string, o CloneOptions) (*Repo, error) {
+func Clone(ctx context.Context, url string, o CloneOptions) (*Store, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func Clone(ctx context.Context, url string, o CloneOptions) (*Repo, error) {
 // ("refs/heads/main"), a branch, a tag (annotated tags are peeled), a
 // remote-tracking branch ("origin/main") or a full 40-digit commit hash, tried
 // in that order. An unknown rev returns an error wrapping [ErrUnknownRevision].
-func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+func (r *Store) Resolve(rev string) (plumbing.Hash, error) {
 	if i := strings.IndexAny(rev, "~^"); i > 0 {
 		return r.ancestor(rev, i)
 	}
@@ -162,7 +162,7 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 
 // ancestor resolves rev[:i] followed by git's ~N and ^ suffixes: main~2,
 // HEAD^, v1.0^^ (first parents only).
-func (r *Repo) ancestor(rev string, i int) (plumbing.Hash, error) {
+func (r *Store) ancestor(rev string, i int) (plumbing.Hash, error) {
 	h, err := r.Resolve(rev[:i])
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -199,7 +199,7 @@ func (r *Repo) ancestor(rev string, i int) (plumbing.Hash, error) {
 }
 
 // peel follows annotated tags down to a commit.
-func (r *Repo) peel(rev string, h plumbing.Hash) (plumbing.Hash, error) {
+func (r *Store) peel(rev string, h plumbing.Hash) (plumbing.Hash, error) {
 	for range 10 {
 		obj, err := r.s.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {

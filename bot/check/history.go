@@ -23,7 +23,7 @@ type Failure struct {
 // FirstParents returns head and its first parents back to since, exclusive,
 // oldest first. A zero since, or one that is not on the first-parent
 // history, goes back to the root commit.
-func FirstParents(ctx context.Context, repo *gitstore.Repo, since, head plumbing.Hash) ([]plumbing.Hash, error) {
+func FirstParents(ctx context.Context, repo *gitstore.Store, since, head plumbing.Hash) ([]plumbing.Hash, error) {
 	var out []plumbing.Hash
 	err := repo.Log(ctx, head, func(c *object.Commit) error {
 		if c.Hash == since {
@@ -43,7 +43,7 @@ func FirstParents(ctx context.Context, repo *gitstore.Repo, since, head plumbing
 // (see FirstParents) as a change from its first parent, oldest first, and
 // returns the first that breaks an invariant, or nil. The root commit is
 // checked against the empty tree, with rules 1, 2 and 6 only.
-func History(ctx context.Context, repo *gitstore.Repo, since, head plumbing.Hash, r *render.Renderer) (*Failure, error) {
+func History(ctx context.Context, repo *gitstore.Store, since, head plumbing.Hash, r *render.Renderer) (*Failure, error) {
 	commits, err := FirstParents(ctx, repo, since, head)
 	if err != nil {
 		return nil, err

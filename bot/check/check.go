@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferry-dev/ferry/bot/convention"
 	"io/fs"
 	"maps"
 	"path"
@@ -79,7 +80,7 @@ type Report struct {
 // invariants (see the package documentation) and returns what it breaks.
 // A zero base is an empty tree. Bad input in the head tree is returned as
 // the *gitops.InputError.
-func Change(ctx context.Context, repo *gitstore.Repo, base, head plumbing.Hash, r *render.Renderer) ([]Violation, error) {
+func Change(ctx context.Context, repo *gitstore.Store, base, head plumbing.Hash, r *render.Renderer) ([]Violation, error) {
 	rep, err := ChangeReport(ctx, repo, base, head, r)
 	if err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func Change(ctx context.Context, repo *gitstore.Repo, base, head plumbing.Hash, 
 }
 
 // ChangeReport is Change with the notes and counts a command prints.
-func ChangeReport(ctx context.Context, repo *gitstore.Repo, base, head plumbing.Hash, r *render.Renderer) (*Report, error) {
+func ChangeReport(ctx context.Context, repo *gitstore.Store, base, head plumbing.Hash, r *render.Renderer) (*Report, error) {
 	c := &checker{repo: repo, r: r, sides: map[plumbing.Hash]*side{}}
 	return c.change(ctx, base, head)
 }
@@ -96,7 +97,7 @@ func ChangeReport(ctx context.Context, repo *gitstore.Repo, base, head plumbing.
 // checker checks changes of one repository; it keeps the trees it loaded,
 // so History loads each commit once.
 type checker struct {
-	repo  *gitstore.Repo
+	repo  *gitstore.Store
 	r     *render.Renderer
 	sides map[plumbing.Hash]*side
 }
@@ -301,14 +302,14 @@ func emptyState(name string) *gitops.State {
 func (wc *workloadCheck) run(ctx context.Context) error {
 	wc.bst, wc.hst = emptyState(wc.name), emptyState(wc.name)
 	if wc.bw = workload(wc.base, wc.name); wc.bw != nil {
-		st, err := wc.base.repo.ReadState(wc.base.fsys, wc.bw)
+		st, err := wc.base.repo.ReadState(wc.bw)
 		if err != nil {
 			return fmt.Errorf("base %s: %w", short(wc.base.hash), err)
 		}
 		wc.bst = st
 	}
 	wc.hw = workload(wc.head, wc.name)
-	st, err := wc.head.repo.ReadState(wc.head.fsys, wc.hw)
+	st, err := wc.head.repo.ReadState(wc.hw)
 	if err != nil {
 		return err
 	}
@@ -435,7 +436,7 @@ func (wc *workloadCheck) pin() {
 		more = fmt.Sprintf(" (and %d more files)", n)
 	}
 	wc.add(RulePin, f, l, "pinned by migration %s, changed%s by a commit without the trailers %s: %s and %s: %s",
-		m, more, gitops.TrailerMigration, m, gitops.TrailerWorkload, wc.name)
+		m, more, convention.TrailerMigration, m, convention.TrailerWorkload, wc.name)
 }
 
 // carries reports whether one of the messages has the trailers of migration
@@ -443,7 +444,7 @@ func (wc *workloadCheck) pin() {
 // workloads separated by commas (one commit for a wave).
 func carries(msgs []string, m, w string) bool {
 	for _, msg := range msgs {
-		if t, ok := gitops.ReadTrailers(msg); ok && t.Migration == m && slices.Contains(t.Workloads, w) {
+		if t, ok := convention.ReadTrailers(msg); ok && t.Migration == m && slices.Contains(t.Workloads, w) {
 			return true
 		}
 	}

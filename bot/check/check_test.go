@@ -13,9 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/bot/check"
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
-	"github.com/ferry-dev/ferry/gitops/check"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 )
@@ -26,7 +26,7 @@ var author = object.Signature{Name: "Platform Team", Email: "platform@music.exam
 
 // newRepo makes a bare repository in a temporary folder whose main branch
 // holds one commit of fsys.
-func newRepo(t *testing.T, fsys fs.FS) *gitstore.Repo {
+func newRepo(t *testing.T, fsys fs.FS) *gitstore.Store {
 	t.Helper()
 	repo, _, err := fixtures.GitRepo(t.Context(), t.TempDir(), true, fsys, gitstore.CommitMeta{Author: author, Message: "Deployment repo\n"})
 	if err != nil {
@@ -35,7 +35,7 @@ func newRepo(t *testing.T, fsys fs.FS) *gitstore.Repo {
 	return repo
 }
 
-func fixtureRepo(t *testing.T, name string) *gitstore.Repo {
+func fixtureRepo(t *testing.T, name string) *gitstore.Store {
 	t.Helper()
 	fsys, err := fixtures.Repo(name)
 	if err != nil {
@@ -46,7 +46,7 @@ func fixtureRepo(t *testing.T, name string) *gitstore.Repo {
 
 // commit commits changes on main's tip with a plain author and message, and
 // moves main.
-func commit(t *testing.T, repo *gitstore.Repo, msg string, changes ...gitstore.Change) (base, head plumbing.Hash) {
+func commit(t *testing.T, repo *gitstore.Store, msg string, changes ...gitstore.Change) (base, head plumbing.Hash) {
 	t.Helper()
 	base, err := repo.Resolve("main")
 	if err != nil {
@@ -64,7 +64,7 @@ func commit(t *testing.T, repo *gitstore.Repo, msg string, changes ...gitstore.C
 
 // edit returns a change of file at main's tip: each old replaced by its
 // new, once.
-func edit(t *testing.T, repo *gitstore.Repo, file string, oldnew ...string) gitstore.Change {
+func edit(t *testing.T, repo *gitstore.Store, file string, oldnew ...string) gitstore.Change {
 	t.Helper()
 	h, err := repo.Resolve("main")
 	if err != nil {
@@ -121,7 +121,7 @@ const (
 // fixture and checks what Change finds.
 func TestChange(t *testing.T) {
 	// eu2Overlay copies playlist-api's gke-eu-1 overlay to gke-eu-2.
-	eu2Overlay := func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+	eu2Overlay := func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 		var out []gitstore.Change
 		for _, f := range []string{"kustomization.yaml", "deployment-patch.yaml"} {
 			c := edit(t, repo, "apps/playlist-api/overlays/gke-eu-1/"+f, "", "")
@@ -132,15 +132,15 @@ func TestChange(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		prepare func(t *testing.T, repo *gitstore.Repo) // committed before the change
+		prepare func(t *testing.T, repo *gitstore.Store) // committed before the change
 		msg     string
-		change  func(t *testing.T, repo *gitstore.Repo) []gitstore.Change
+		change  func(t *testing.T, repo *gitstore.Store) []gitstore.Change
 		want    []check.Violation
 		wantErr bool // a *gitops.InputError
 	}{{
 		name: "traffic to a cluster without the workload",
 		msg:  "Send some traffic to eu-2\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, trafficFile, usBackend, eu2Backend)}
 		},
 		want: []check.Violation{{Rule: 2, Workload: "playlist-api", File: trafficFile, Line: 37,
@@ -148,7 +148,7 @@ func TestChange(t *testing.T) {
 	}, {
 		name: "registration removed before drain",
 		msg:  "Drop us-1\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, appsetFile, usElement, "")}
 		},
 		want: []check.Violation{{Rule: 4, Workload: "playlist-api", File: appsetFile, Line: 17,
@@ -157,37 +157,37 @@ func TestChange(t *testing.T) {
 				Message: "playlist-api: gke-us-1 has weight 30 but no registration there"}},
 	}, {
 		name: "pinned workload changed without trailers",
-		prepare: func(t *testing.T, repo *gitstore.Repo) {
+		prepare: func(t *testing.T, repo *gitstore.Store) {
 			commit(t, repo, "ferry(eu-1-to-eu-2): playlist-api: pin"+trailers,
 				edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker))
 		},
 		msg: "Bump replicas\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", "value: 6", "value: 8")}
 		},
 		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", Line: 14,
 			Message: "playlist-api: pinned by migration eu-1-to-eu-2, changed by a commit without the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
 	}, {
 		name: "pinned workload changed with its migration's trailers",
-		prepare: func(t *testing.T, repo *gitstore.Repo) {
+		prepare: func(t *testing.T, repo *gitstore.Store) {
 			commit(t, repo, "ferry(eu-1-to-eu-2): playlist-api: pin"+trailers,
 				edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker))
 		},
 		msg: "Bump replicas" + strings.Replace(trailers, "pin", "shift-10", 1),
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", "value: 6", "value: 8")}
 		},
 	}, {
 		name: "overlay no longer builds",
 		msg:  "Patch from a missing file\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, "apps/playlist-api/overlays/gke-us-1/kustomization.yaml", "deployment-patch.yaml", "missing-patch.yaml")}
 		},
 		want: []check.Violation{{Rule: 6, Workload: "playlist-api", File: "apps/playlist-api/overlays/gke-us-1/kustomization.yaml", Line: 7}},
 	}, {
 		name: "weight raised in the change that registers",
 		msg:  "Deploy and shift at once\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return append(eu2Overlay(t, repo), edit(t, repo, appsetFile, usElement, eu2Element), edit(t, repo, trafficFile, usBackend, eu2Backend))
 		},
 		want: []check.Violation{{Rule: 3, Workload: "playlist-api", File: trafficFile, Line: 37,
@@ -195,14 +195,14 @@ func TestChange(t *testing.T) {
 	}, {
 		name: "deploy at weight 0",
 		msg:  "Deploy to eu-2\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return append(eu2Overlay(t, repo), edit(t, repo, appsetFile, usElement, eu2Element),
 				edit(t, repo, trafficFile, usBackend, strings.Replace(eu2Backend, "weight: 20", "weight: 0", 1)))
 		},
 	}, {
 		name: "all traffic dropped",
 		msg:  "Drain everything\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, trafficFile, "weight: 70", "weight: 0", "weight: 30", "weight: 0")}
 		},
 		want: []check.Violation{{Rule: 1, Workload: "playlist-api", File: trafficFile, Line: 27,
@@ -212,14 +212,14 @@ func TestChange(t *testing.T) {
 		// the file and line.
 		name: "negative weight",
 		msg:  "Negative\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, trafficFile, "weight: 30", "weight: -30")}
 		},
 		wantErr: true,
 	}, {
 		name: "bad YAML",
 		msg:  "Oops\n",
-		change: func(t *testing.T, repo *gitstore.Repo) []gitstore.Change {
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, appsetFile, "kind: ApplicationSet", "kind: [ApplicationSet")}
 		},
 		wantErr: true,
@@ -261,7 +261,7 @@ func (c *clock) Now() time.Time { return c.t }
 
 // migrate runs the fixture's migration to the end with the local bot, as
 // bot's TestLocalMigrationToTheEnd does, and returns the repo.
-func migrate(t *testing.T, name string) *gitstore.Repo {
+func migrate(t *testing.T, name string) *gitstore.Store {
 	t.Helper()
 	repo := fixtureRepo(t, name)
 	clk := &clock{t: epoch}
@@ -288,7 +288,7 @@ func migrate(t *testing.T, name string) *gitstore.Repo {
 
 // approve merges every open pull request, for repos whose config turns
 // auto-merge off.
-func approve(t *testing.T, repo *gitstore.Repo, forge *bot.Local) {
+func approve(t *testing.T, repo *gitstore.Store, forge *bot.Local) {
 	t.Helper()
 	prs, err := forge.PullRequests(t.Context())
 	if err != nil {

@@ -21,9 +21,9 @@ func snapshot(t *testing.T, fsys fs.FS) *bot.Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &bot.Snapshot{FS: fsys, Repo: repo, States: map[string]*gitops.State{}}
+	s := &bot.Snapshot{Repo: repo, States: map[string]*gitops.State{}}
 	for _, w := range repo.Workloads {
-		st, err := repo.ReadState(fsys, w)
+		st, err := repo.ReadState(w)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,27 +56,27 @@ func TestBody(t *testing.T) {
 	start := snapshot(t, fsys)
 	w := workload(t, start, name)
 
-	deploy, err := start.Repo.DeployEdit(t.Context(), start.FS, rr, w, from, to)
+	deploy, err := start.Repo.DeployEdit(t.Context(), w, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The tree once deployed and drained: the source at weight 0.
-	drainedFS := gitops.Overlay(start.FS, deploy.Changes)
+	drainedFS := gitops.Overlay(start.Repo.FS(), deploy.Changes)
 	deployed := snapshot(t, drainedFS)
-	weights, err := deployed.Repo.WeightsEdit(deployed.FS, workload(t, deployed, name), map[string]int{"gke-eu-1": 0, "gke-eu-2": 70, "gke-us-1": 30})
+	weights, err := deployed.Repo.WeightsEdit(workload(t, deployed, name), map[string]int{"gke-eu-1": 0, "gke-eu-2": 70, "gke-us-1": 30})
 	if err != nil {
 		t.Fatal(err)
 	}
 	drained := snapshot(t, gitops.Overlay(drainedFS, weights.Changes))
-	cleanup, err := drained.Repo.RemoveEdit(drained.FS, workload(t, drained, name), []string{from})
+	cleanup, err := drained.Repo.RemoveEdit(workload(t, drained, name), []string{from})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pin, err := start.Repo.PinEdit(start.FS, w, mig)
+	pin, err := start.Repo.PinEdit(w, mig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	shift, err := deployed.Repo.WeightsEdit(deployed.FS, workload(t, deployed, name), map[string]int{"gke-eu-1": 35, "gke-eu-2": 35, "gke-us-1": 30})
+	shift, err := deployed.Repo.WeightsEdit(workload(t, deployed, name), map[string]int{"gke-eu-1": 35, "gke-eu-2": 35, "gke-us-1": 30})
 	if err != nil {
 		t.Fatal(err)
 	}

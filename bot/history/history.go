@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/ferry-dev/ferry/bot/convention"
 	"io"
 	"slices"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 )
 
@@ -29,16 +29,16 @@ type Step struct {
 	Subject string
 }
 
-// Workload is the timeline of one workload in a migration, oldest first.
-type Workload struct {
+// Track is the timeline of one workload in a migration, oldest first.
+type Track struct {
 	Name  string
 	Steps []Step
 }
 
-// Migration is the timeline of one migration: its workloads by name.
-type Migration struct {
+// Timeline is the timeline of one migration: its workloads by name.
+type Timeline struct {
 	Name      string
-	Workloads []Workload
+	Workloads []Track
 }
 
 // Filter selects what Read returns. The zero value selects everything.
@@ -51,10 +51,10 @@ type Filter struct {
 // migration found in the trailers, sorted by name, each workload's steps
 // oldest first. A commit for several workloads (a comma-separated or
 // repeated Ferry-Workload trailer) is a step of each.
-func Read(ctx context.Context, repo *gitstore.Repo, head plumbing.Hash, f Filter) ([]Migration, error) {
+func Read(ctx context.Context, repo *gitstore.Store, head plumbing.Hash, f Filter) ([]Timeline, error) {
 	byMig := map[string]map[string][]Step{}
 	err := repo.Log(ctx, head, func(c *object.Commit) error {
-		t, ok := gitops.ReadTrailers(c.Message)
+		t, ok := convention.ReadTrailers(c.Message)
 		mig, stage := t.Migration, t.Stage
 		if !ok || (f.Migration != "" && mig != f.Migration) {
 			return nil
@@ -76,17 +76,17 @@ func Read(ctx context.Context, repo *gitstore.Repo, head plumbing.Hash, f Filter
 	if err != nil {
 		return nil, err
 	}
-	var out []Migration
+	var out []Timeline
 	for name, ws := range byMig {
-		m := Migration{Name: name}
+		m := Timeline{Name: name}
 		for w, steps := range ws {
 			slices.Reverse(steps) // Log is newest first
-			m.Workloads = append(m.Workloads, Workload{Name: w, Steps: steps})
+			m.Workloads = append(m.Workloads, Track{Name: w, Steps: steps})
 		}
-		slices.SortFunc(m.Workloads, func(a, b Workload) int { return cmp.Compare(a.Name, b.Name) })
+		slices.SortFunc(m.Workloads, func(a, b Track) int { return cmp.Compare(a.Name, b.Name) })
 		out = append(out, m)
 	}
-	slices.SortFunc(out, func(a, b Migration) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b Timeline) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -95,7 +95,7 @@ func Read(ctx context.Context, repo *gitstore.Repo, head plumbing.Hash, f Filter
 // workload when there are several migrations), a task per stage from its
 // commit's time to the next stage's. The last stage of a workload is a
 // milestone.
-func WriteMermaid(w io.Writer, migs []Migration) error {
+func WriteMermaid(w io.Writer, migs []Timeline) error {
 	var b strings.Builder
 	b.WriteString("gantt\n")
 	title := "ferry migrations"

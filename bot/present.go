@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-dev/ferry/bot/convention"
+
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/planner"
 )
@@ -49,8 +51,8 @@ func (b *Bot) message(s *Snapshot, a planner.Action, e *gitops.Edit) Message {
 	if body.Len() > 0 {
 		body.WriteString("\n")
 	}
-	fmt.Fprintf(&body, "%s: %s\n%s: %s\n%s: %s", TrailerMigration, a.Migration, TrailerWorkload, a.Workload, TrailerStage, a.Stage)
-	return Message{Subject: fmt.Sprintf("ferry(%s): %s: %s", a.Migration, a.Workload, what(a)), Body: body.String()}
+	body.WriteString(convention.Trailers{Migration: a.Migration, Workloads: []string{a.Workload}, Stage: a.Stage.String()}.String())
+	return Message{Subject: convention.Subject(a.Migration, a.Workload, what(a)), Body: body.String()}
 }
 
 func joinGates(gs []planner.Gate, sep string) string {
@@ -193,7 +195,7 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 	} else {
 		tail.WriteString("Nothing: this is the last stage.\n")
 	}
-	fmt.Fprintf(&tail, "\n### How to stop it\n\n- pause this workload: add the `%s` label to this pull request\n- pause the migration: set `spec.paused: true` in `%s`\n- roll back: set `spec.abort: true` there; ferry puts all traffic back on the source and removes the targets\n", HoldLabel, migFile(m))
+	fmt.Fprintf(&tail, "\n### How to stop it\n\n- pause this workload: add the `%s` label to this pull request\n- pause the migration: set `spec.paused: true` in `%s`\n- roll back: set `spec.abort: true` there; ferry puts all traffic back on the source and removes the targets\n", convention.HoldLabel, migFile(m))
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
 	writeManifestDiffs(&sb, b.manifestDiffs(ctx, s, a, e), maxBody-sb.Len()-tail.Len())
@@ -206,4 +208,86 @@ func migFile(m *gitops.Migration) string {
 		return "the Migration"
 	}
 	return m.File
+}
+
+// waveMessage is the commit message of a wave's stage.
+func (b *Bot) waveMessage(s *Snapshot, acts []planner.Action, edits []*gitops.Edit) Message {
+	first := acts[0]
+	var body strings.Builder
+	for i, a := range acts {
+		m := b.message(s, a, edits[i])
+		fmt.Fprintf(&body, "%s: %s\n", a.Workload, strings.TrimPrefix(m.Subject, convention.Subject(a.Migration, a.Workload, "")))
+	}
+	body.WriteString("\n")
+	body.WriteString(convention.Trailers{Migration: first.Migration, Workloads: workloadsOf(acts), Stage: first.Stage.String()}.String())
+	return Message{Subject: convention.WaveSubject(first.Migration, b.waveOf(s, first), stageWords(first), len(acts)), Body: body.String()}
+}
+
+func stageWords(a planner.Action) string {
+	if a.Stage.Kind == planner.Shift {
+		return fmt.Sprintf("shift %d%% of traffic to %s", a.Stage.Percent, strings.Join(a.To, ", "))
+	}
+	return a.Stage.String()
+}
+
+// waveBody is the pull request's description of a wave's stage: each
+// workload's body, folded.
+func (b *Bot) waveBody(s *Snapshot, acts []planner.Action, edits []*gitops.Edit) string {
+	first := acts[0]
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "This pull request makes stage `%s` for %d workloads of migration `%s` at once (`pullRequests.group: wave`): %s.\n\n",
+		first.Stage, len(acts), first.Migration, strings.Join(workloadsOf(acts), ", "))
+	for i, a := range acts {
+		fmt.Fprintf(&sb, "<details><summary>%s</summary>\n\n%s\n</details>\n\n", a.Workload, b.body(s, a, edits[i]))
+	}
+	return sb.String()
+}
+
+// pauseMarker ends every comment in which ferry explains a pause, so it
+// says so once.
+const pauseMarker = "<!-- ferry: paused -->"
+
+// pauseComment is the comment that explains why pr pauses e's workload and
+// how to resume; "" when a person's label holds it, which needs no word.
+func pauseComment(e planner.Entry, pr *planner.PR) string {
+	var why string
+	switch {
+	case pr.State == planner.PRClosed:
+		why = fmt.Sprintf("ferry paused `%s` in migration `%s`: this pull request was closed without merging, and ferry never opens it again by itself.\n\n"+
+			"To resume, reopen this pull request: ferry regenerates it from the base branch on its next run. "+
+			"To stop the migration instead, set `spec.paused: true` (or `spec.abort: true` to roll back) in the Migration.", e.Workload, e.Migration)
+	case pr.Foreign:
+		why = fmt.Sprintf("ferry paused `%s` in migration `%s`: the head of this pull request is a commit ferry did not write, and ferry merges only its own commits.\n\n"+
+			"To resume, close this pull request and delete its branch: ferry opens a new one from the base branch. "+
+			"To keep the change, make it in a pull request of its own after the migration.", e.Workload, e.Migration)
+	default:
+		return ""
+	}
+	return why + "\n\n" + pauseMarker
+}
+
+// holdComment says why ferry turned auto-merge off on pr.
+func holdComment(pr PullRequest) string {
+	return fmt.Sprintf("ferry turned auto-merge off: the head %s is not a commit ferry wrote for %s, and ferry merges only its own commits. "+
+		"To go on, close this pull request and delete the branch; ferry opens it again from the base branch.", short(pr.Head), pr.Branch) + "\n\n" + pauseMarker
+}
+
+func (b *Bot) progress(o Outcome) {
+	if b.opts.Progress == nil {
+		return
+	}
+	a := o.Action
+	if len(o.Workloads) > 0 {
+		a.Workload = strings.Join(o.Workloads, ", ")
+	}
+	switch {
+	case o.Skipped != "":
+		fmt.Fprintf(b.opts.Progress, "%s: %s: skipped: %s\n", a.Workload, a.Stage, o.Skipped)
+	case b.opts.DryRun:
+		fmt.Fprintf(b.opts.Progress, "%s: %s: would commit on %s\n", a.Workload, a.Stage, o.Branch)
+	case o.Merged:
+		fmt.Fprintf(b.opts.Progress, "%s: %s: merged %s\n", a.Workload, a.Stage, short(o.Commit))
+	default:
+		fmt.Fprintf(b.opts.Progress, "%s: %s: pull request %s open at %s\n", a.Workload, a.Stage, o.Branch, short(o.Commit))
+	}
 }

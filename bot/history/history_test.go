@@ -10,15 +10,15 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ferry-dev/ferry/bot/history"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
-	"github.com/ferry-dev/ferry/gitops/history"
 )
 
 var epoch = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 // newHistory makes a repo whose history lands the given messages, one
 // commit each, 30 minutes apart.
-func newHistory(t *testing.T, msgs ...string) (*gitstore.Repo, plumbing.Hash) {
+func newHistory(t *testing.T, msgs ...string) (*gitstore.Store, plumbing.Hash) {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := git.PlainInit(dir, true); err != nil {

@@ -1,0 +1,137 @@
+// Package convention is ferry's git conventions in one place: the branch
+// of each stage, the subject of its commit, and the trailers every commit
+// ferry lands on the base branch carries. The bot writes them; the local
+// forge, check and history read them back.
+package convention
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/planner"
+)
+
+// The trailers on every commit ferry lands on the base branch.
+const (
+	TrailerMigration = "Ferry-Migration"
+	TrailerWorkload  = "Ferry-Workload"
+	TrailerStage     = "Ferry-Stage"
+)
+
+// HoldLabel on a pull request pauses its workload.
+const HoldLabel = "ferry/hold"
+
+// BranchPrefix starts every branch ferry pushes.
+const BranchPrefix = "ferry/"
+
+// Branch is the branch of one workload's stage:
+// ferry/<migration>/<workload>/<stage>.
+func Branch(migration, workload string, st planner.Stage) string {
+	return fmt.Sprintf("%s%s/%s/%s", BranchPrefix, migration, workload, st)
+}
+
+// WaveBranch is the branch of a wave's stage:
+// ferry/<migration>/wave-<n>/<stage>.
+func WaveBranch(migration string, n int, st planner.Stage) string {
+	return Branch(migration, wavePrefix+strconv.Itoa(n), st)
+}
+
+const wavePrefix = "wave-"
+
+// ParsedBranch is a ferry branch name taken apart.
+type ParsedBranch struct {
+	Migration string
+	// Workload is the workload of a workload's branch; "" for a wave's.
+	Workload string
+	// Wave is the wave of a wave's branch; 0 for a workload's.
+	Wave  int
+	Stage planner.Stage
+}
+
+// ParseBranch takes a ferry branch name apart; ok is false for any other
+// branch. The name says only what the branch is meant for: anyone can
+// push a branch of any name.
+func ParseBranch(b string) (p ParsedBranch, ok bool) {
+	parts := strings.Split(b, "/")
+	if len(parts) != 4 || parts[0]+"/" != BranchPrefix {
+		return p, false
+	}
+	st, err := planner.ParseStage(parts[3])
+	if err != nil {
+		return p, false
+	}
+	p = ParsedBranch{Migration: parts[1], Workload: parts[2], Stage: st}
+	if n, isWave := strings.CutPrefix(parts[2], wavePrefix); isWave {
+		w, err := strconv.Atoi(n)
+		if err != nil || w < 1 {
+			return p, false
+		}
+		p.Workload, p.Wave = "", w
+	}
+	return p, true
+}
+
+// Subject is the subject of one workload's stage commit:
+// "ferry(<migration>): <workload>: <what happens>".
+func Subject(migration, workload, what string) string {
+	return fmt.Sprintf("ferry(%s): %s: %s", migration, workload, what)
+}
+
+// WaveSubject is the subject of a wave's stage commit.
+func WaveSubject(migration string, wave int, what string, workloads int) string {
+	return fmt.Sprintf("ferry(%s): wave %d: %s for %d workloads", migration, wave, what, workloads)
+}
+
+// Trailers are ferry's trailers on a stage commit.
+type Trailers struct {
+	Migration string
+	Workloads []string // in order; a wave's commit has several
+	Stage     string
+}
+
+// String is the trailer block, one Ferry-Workload line per workload, with
+// no final newline.
+func (t Trailers) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s\n", TrailerMigration, t.Migration)
+	for _, w := range t.Workloads {
+		fmt.Fprintf(&b, "%s: %s\n", TrailerWorkload, w)
+	}
+	fmt.Fprintf(&b, "%s: %s", TrailerStage, t.Stage)
+	return b.String()
+}
+
+// ReadTrailers reads ferry's trailers from a commit message; ok is false
+// when one of them is missing. A Ferry-Workload trailer may be repeated or
+// list several workloads separated by commas. Keys compare as git compares
+// them, without case. Trailers are text anyone can write: they say what a
+// commit claims to be, not who made it.
+func ReadTrailers(msg string) (t Trailers, ok bool) {
+	for _, tr := range gitstore.ParseTrailers(msg) {
+		switch {
+		case strings.EqualFold(tr.Key, TrailerMigration):
+			if t.Migration == "" {
+				t.Migration = tr.Value
+			}
+		case strings.EqualFold(tr.Key, TrailerWorkload):
+			for w := range strings.SplitSeq(tr.Value, ",") {
+				if w = strings.TrimSpace(w); w != "" && !slices.Contains(t.Workloads, w) {
+					t.Workloads = append(t.Workloads, w)
+				}
+			}
+		case strings.EqualFold(tr.Key, TrailerStage):
+			if t.Stage == "" {
+				t.Stage = tr.Value
+			}
+		}
+	}
+	return t, t.Migration != "" && len(t.Workloads) > 0 && t.Stage != ""
+}
+
+// Key is the trailers as one comparable string.
+func (t Trailers) Key() string {
+	return t.Migration + "\x00" + strings.Join(t.Workloads, ",") + "\x00" + t.Stage
+}
