@@ -8,7 +8,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
 )
 
 // Substitution rewrites the strings of one cluster into another's: the

@@ -3,7 +3,6 @@ package gitops
 import (
 	"context"
 	"fmt"
-
 )
 
 // ValidatePair checks that workload w, running on cluster from, can run on

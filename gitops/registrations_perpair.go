@@ -82,7 +82,7 @@ type fluxKustomizations struct{ perPair }
 
 var (
 	_ RegistrationAdapter = fluxKustomizations{}
-	_ fluxVars      = fluxKustomizations{}
+	_ fluxVars            = fluxKustomizations{}
 )
 
 func newFluxKustomizations(cfg *Config, inv *Inventory) RegistrationAdapter {

@@ -6,13 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ferry-dev/ferry/bot/convention"
 	"io/fs"
 	"maps"
 	"path"
 	"slices"
 	"strings"
 	"testing/fstest"
+
+	"github.com/ferry-dev/ferry/bot/convention"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"

@@ -3,17 +3,21 @@ package github_test
 import (
 	"errors"
 	"fmt"
-	"github.com/ferry-dev/ferry/bot/convention"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ferry-dev/ferry/bot/convention"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/ferry-dev/ferry/bot"
 	gh "github.com/google/go-github/v62/github"
+
+	"github.com/ferry-dev/ferry/bot"
+
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ferry-dev/ferry/bot/check"
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
@@ -22,7 +26,6 @@ import (
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/planner"
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 var epoch = time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC)

@@ -8,11 +8,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/ferry-dev/ferry/bot/convention"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ferry-dev/ferry/bot/convention"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
