@@ -122,10 +122,14 @@ func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gito
 			return out, err
 		}
 	}
-	pr, err := b.opts.Forge.Propose(ctx, Proposal{
-		Branch: out.Branch, Base: b.opts.Base, Head: commit, Title: msg.Subject, Body: body(),
+	p := Proposal{
+		Branch: out.Branch, Base: b.opts.Base, Head: commit, Title: msg.Subject,
 		Labels: s.Repo.Config.PullRequests.Labels, Method: s.Repo.Config.PullRequests.MergeMethod,
-	})
+	}
+	if b.opts.Forge.Capabilities().Descriptions {
+		p.Body = body()
+	}
+	pr, err := b.opts.Forge.Propose(ctx, p)
 	if err != nil {
 		return out, err
 	}

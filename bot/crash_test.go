@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,6 +195,21 @@ func result(t testing.TB, repo *gitstore.Store, runs int) migration {
 	return m
 }
 
+// references are the uninterrupted migrations of the crash repos, made
+// once for the tests that compare with them.
+var references sync.Map // crashRepo.name -> migration
+
+// referenceOf is the uninterrupted migration of r, made once.
+func referenceOf(t *testing.T, r crashRepo, fsys fs.FS) migration {
+	t.Helper()
+	if m, ok := references.Load(r.name); ok {
+		return m.(migration)
+	}
+	m := reference(t, fsys)
+	references.Store(r.name, m)
+	return m
+}
+
 // reference runs an uninterrupted migration on a fresh repo of fsys.
 func reference(t *testing.T, fsys fs.FS) migration {
 	t.Helper()
@@ -283,24 +299,28 @@ var crashRepos = []crashRepo{
 // runs a fresh bot on the same repo until the migration ends: the result is
 // the uninterrupted run's, with nothing lost, doubled or left over.
 func TestCrashAndResume(t *testing.T) {
+	t.Parallel()
 	for _, r := range crashRepos {
 		t.Run(r.name, func(t *testing.T) {
 			fsys, err := r.fsys()
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := reference(t, fsys)
+			want := referenceOf(t, r, fsys)
 			t.Logf("reference: %d stages in %d runs", len(want.events), want.runs)
-			for _, point := range []crashPoint{afterCommit, afterPush, afterPropose, afterMerge} {
+			for i, point := range []crashPoint{afterCommit, afterPush, afterPropose, afterMerge} {
 				// Restart at once (the schedule's retry) or at the next
-				// scheduled run. The generated repo skips the first stage
-				// the fixture already covers, to keep the test short.
-				cases := []struct {
+				// scheduled run; at the first, a middle or the last
+				// stage. The fixture dies at each point of its first
+				// stage; the generated repo at each point of a middle
+				// or the last stage, in turn.
+				all := []struct {
 					n       int
 					restart time.Duration
 				}{{1, 0}, {len(want.events)/2 + 1, 0}, {len(want.events), 31 * time.Minute}}
+				cases := all[:1]
 				if r.name != fixtures.AppSetHTTPRoute {
-					cases = cases[1:]
+					cases = all[1+i%2 : 2+i%2]
 				}
 				for _, c := range cases {
 					t.Run(fmt.Sprintf("%s/stage-%d/restart-%s", point, c.n, planner.FormatDuration(c.restart, time.Minute)), func(t *testing.T) {

@@ -53,6 +53,10 @@ type Capabilities struct {
 	AutoMerge bool
 	// Comments: pull requests carry comments, where ferry explains a pause.
 	Comments bool
+	// Descriptions: pull requests have a page people read, so the bot
+	// writes Proposal.Body (it renders every overlay a stage touches,
+	// before and after); a forge without leaves it empty.
+	Descriptions bool
 }
 
 // PullRequest is one of ferry's pull requests, as the forge reports it.

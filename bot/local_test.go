@@ -39,6 +39,7 @@ type clock struct{ t time.Time }
 func (c *clock) Now() time.Time { return c.t }
 
 func TestLocalMigrationToTheEnd(t *testing.T) {
+	t.Parallel()
 	for _, name := range fixtures.Names() {
 		t.Run(name, func(t *testing.T) {
 			fsys, err := fixtures.Repo(name)
@@ -108,6 +109,7 @@ func approve(t *testing.T, repo *gitstore.Store, forge *bot.Local) {
 // With pullRequests.group: wave (the Istio sample repo), the workloads of
 // one wave share each stage's commit, with a Ferry-Workload trailer each.
 func TestWaveSharesOneCommitPerStage(t *testing.T) {
+	t.Parallel()
 	fsys, err := fixtures.Repo("application-istio")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDiffLines(t *testing.T) {
+	t.Parallel()
 	numbered := func(n int, change map[int]string) []string {
 		out := make([]string, n)
 		for i := range out {
@@ -72,6 +73,7 @@ func TestDiffLines(t *testing.T) {
 }
 
 func TestUnifiedDiff(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		a, b           string
@@ -118,6 +120,7 @@ func TestUnifiedDiff(t *testing.T) {
 }
 
 func TestDiffDetailsBlockTruncates(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for i := range 500 {
 		fmt.Fprintf(&b, "line %d\n", i)
@@ -136,6 +139,7 @@ func TestDiffDetailsBlockTruncates(t *testing.T) {
 }
 
 func TestWriteManifestDiffsBudget(t *testing.T) {
+	t.Parallel()
 	var big strings.Builder
 	for i := range 150 {
 		fmt.Fprintf(&big, "  key%d: %s\n", i, strings.Repeat("x", 60))

@@ -42,6 +42,7 @@ func workload(t *testing.T, s *bot.Snapshot, name string) *gitops.Workload {
 }
 
 func TestBody(t *testing.T) {
+	t.Parallel()
 	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ import (
 // Two kinds of human edit stay off until the bugs the skipped tests below
 // show are fixed: see propBreakRule1 and propOddWeights.
 func TestPropertyRandomSteps(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		shape     string
 		workloads int
@@ -689,6 +690,7 @@ func (p *propRun) humanSetsWeights(weight int, keep bool) string {
 // workload to 0 (rule 1 broken on main). ferry must not then write a commit
 // that check rejects; it pins the workload and check rejects the pin.
 func TestPropertyPinOfZeroWeights(t *testing.T) {
+	t.Parallel()
 	p := newPropRun(t, fixtures.GenerateOptions{Shape: fixtures.AppSetHTTPRoute, Workloads: 4, Clusters: 3, Seed: 1}, 1)
 	name := p.humanSetsWeights(0, false)
 	p.excused[name] = "human set every weight to 0"
@@ -703,6 +705,7 @@ func TestPropertyPinOfZeroWeights(t *testing.T) {
 // pins again, the one free slot, and the next waits "not validated yet"
 // for good.
 func TestPropertyRolledBackTakesNoSlot(t *testing.T) {
+	t.Parallel()
 	p := newPropRun(t, fixtures.GenerateOptions{Shape: fixtures.AppSetHTTPRoute, Workloads: 6, Clusters: 3, Seed: 1}, 2)
 	p.maxInFlight = 1
 	const name = "migrations/eu-1-to-eu-2.yaml"
@@ -754,6 +757,7 @@ func TestPropertyRolledBackTakesNoSlot(t *testing.T) {
 // proposes shift-10 again with the same weights; the edit changes nothing
 // and the run fails, for every workload, at every run.
 func TestPropertyShiftBelowStep(t *testing.T) {
+	t.Parallel()
 	p := newPropRun(t, fixtures.GenerateOptions{Shape: fixtures.AppSetHTTPRoute, Workloads: 4, Clusters: 3, Seed: 1}, 3)
 	p.humanSetsWeights(32, true)
 	var plan *planner.Plan

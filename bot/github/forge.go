@@ -75,9 +75,9 @@ type Forge struct {
 var _ bot.Forge = (*Forge)(nil)
 
 // Capabilities: GitHub's pull requests merge by themselves once checks
-// pass (auto-merge), and carry comments.
+// pass (auto-merge), carry comments and have a description people read.
 func (f *Forge) Capabilities() bot.Capabilities {
-	return bot.Capabilities{AutoMerge: true, Comments: true}
+	return bot.Capabilities{AutoMerge: true, Comments: true, Descriptions: true}
 }
 
 // New returns the Forge of the repository o names; repo is the local clone

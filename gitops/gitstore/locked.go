@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage"
 )
@@ -20,7 +21,17 @@ type lockedStorer struct {
 	// objects, when set, is the objects directory of an on-disk repo:
 	// new objects are written there by writeLoose, not by go-git.
 	objects string
+	// read holds objects already read, by hash: go-git opens a loose
+	// object's file (an Lstat per path element, and an open) before it
+	// looks in its own cache, and in the planner's passes and the check
+	// the same trees are read again and again. Objects never change, so
+	// nothing is invalidated.
+	read *cache.ObjectLRU
 }
+
+// readCacheSize bounds the objects lockedStorer keeps, as go-git's default
+// object cache does.
+const readCacheSize = 64 * cache.MiByte
 
 // warm makes the storage load what it loads lazily (the packfile index),
 // alone, so that reads sharing the lock never write it.
@@ -33,10 +44,19 @@ func (s *lockedStorer) warm() {
 }
 
 func (s *lockedStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if s.read != nil {
+		if o, ok := s.read.Get(h); ok && (t == plumbing.AnyObject || o.Type() == t) {
+			return o, nil
+		}
+	}
 	s.warm()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.Storer.EncodedObject(t, h)
+	o, err := s.Storer.EncodedObject(t, h)
+	if err == nil && s.read != nil {
+		s.read.Put(o)
+	}
+	return o, err
 }
 
 func (s *lockedStorer) HasEncodedObject(h plumbing.Hash) error {

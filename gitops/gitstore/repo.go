@@ -50,6 +50,9 @@ func newRepo(r *git.Repository) *Store {
 		}
 	}
 	ls := &lockedStorer{Storer: st, objects: objects}
+	if objects != "" {
+		ls.read = cache.NewObjectLRU(readCacheSize)
+	}
 	if wrapped, err := git.Open(ls, nil); err == nil {
 		r = wrapped
 	}
