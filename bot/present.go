@@ -187,11 +187,19 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 	var tail strings.Builder
 	tail.WriteString("\n### What comes next\n\n")
 	if idx >= 0 && idx+1 < len(all) {
-		fmt.Fprintf(&tail, "`%s`, once this is merged", all[idx+1])
-		if m != nil && m.Spec.Soak.Duration > 0 {
-			fmt.Fprintf(&tail, " and has soaked for %s", m.Spec.Soak.Duration)
+		next := all[idx+1]
+		fmt.Fprintf(&tail, "`%s`, once this is merged", next)
+		if next.Kind == planner.Shift || next.Kind == planner.Cleanup {
+			// The gates of planner's gateForward for these two stages.
+			if m != nil && m.Spec.Soak.Duration > 0 {
+				soak := m.Spec.Soak.Duration
+				fmt.Fprintf(&tail, " and has soaked for %s", planner.FormatDuration(soak, min(soak, time.Minute)))
+			}
+			if s.Input.HealthGate {
+				tail.WriteString(", with every target reporting the workload healthy at its commit")
+			}
 		}
-		tail.WriteString(" with every target healthy.\n")
+		tail.WriteString(".\n")
 	} else {
 		tail.WriteString("Nothing: this is the last stage.\n")
 	}

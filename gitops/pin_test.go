@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/ferry-dev/ferry/gitops"
 )
 

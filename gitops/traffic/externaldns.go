@@ -2,6 +2,8 @@ package traffic
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -155,7 +157,8 @@ type File struct {
 func (e ExternalDNS) Set(files map[string]File, weights Weights) (map[string]File, []rewrite.Result, error) {
 	out := map[string]File{}
 	var results []rewrite.Result
-	for cluster, want := range weights {
+	for _, cluster := range slices.Sorted(maps.Keys(weights)) {
+		want := weights[cluster]
 		f, ok := files[cluster]
 		if !ok {
 			return nil, nil, fmt.Errorf("external-dns: no traffic file for %s", cluster)

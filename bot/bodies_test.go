@@ -1,0 +1,140 @@
+package bot_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/bot/convention"
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/planner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden pull request bodies in testdata/bodies")
+
+// describingForge is the local forge with pull request pages: it keeps
+// the last body proposed on each branch.
+type describingForge struct {
+	*bot.Local
+	mu     sync.Mutex
+	bodies map[string]string
+}
+
+func (f *describingForge) Capabilities() bot.Capabilities {
+	c := f.Local.Capabilities()
+	c.Descriptions = true
+	return c
+}
+
+func (f *describingForge) Propose(ctx context.Context, p bot.Proposal) (*bot.PullRequest, error) {
+	f.mu.Lock()
+	f.bodies[p.Branch] = p.Body
+	f.mu.Unlock()
+	return f.Local.Propose(ctx, p)
+}
+
+// healthy reports every workload healthy everywhere, so the bodies show
+// the health gates with their commits.
+type healthy struct{}
+
+func (healthy) Observe(context.Context, string, string, plumbing.Hash) (planner.Health, error) {
+	return planner.Healthy, nil
+}
+
+// goldenWorkload is the workload of each fixture whose bodies are golden:
+// one with traffic, so every stage is there.
+var goldenWorkload = map[string]string{
+	fixtures.AppSetHTTPRoute:  "playlist-api",
+	fixtures.FluxExternalDNS:  "cart-api",
+	fixtures.ApplicationIstio: "podcast-api",
+}
+
+// TestBodies migrates each fixture repo to the end and compares the
+// whole pull request body of every stage of one workload (for a repo with
+// pullRequests.group: wave, of its wave) with
+// testdata/bodies/FIXTURE/STAGE.txtar: which stage of how many, the gates
+// with their figures, the rendered diff, what comes next and how to stop.
+// go test ./bot -run TestBodies -update rewrites them.
+func TestBodies(t *testing.T) {
+	t.Parallel()
+	for _, name := range fixtures.Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fsys, err := fixtures.Repo(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			repo, _ := newRepo(t, fsys)
+			clk := &clock{t: epoch}
+			local := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
+			forge := &describingForge{Local: local, bodies: map[string]string{}}
+			b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now, Health: healthy{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			toTheEnd(t, repo, clk, b, local, nil)
+
+			want := goldenWorkload[name]
+			var stages []string
+			for _, branch := range slices.Sorted(func(yield func(string) bool) {
+				for k := range forge.bodies {
+					if !yield(k) {
+						return
+					}
+				}
+			}) {
+				p, ok := convention.ParseBranch(branch)
+				if !ok || (p.Workload != want && p.Wave != 1) {
+					continue
+				}
+				body := forge.bodies[branch]
+				for _, part := range []string{"### Why it is safe now", "### What comes next", "### How to stop it", "`ferry/hold`"} {
+					if !strings.Contains(body, part) {
+						t.Errorf("%s: the body has no %q", branch, part)
+					}
+				}
+				stages = append(stages, p.Stage.String())
+				a := &txtar.Archive{
+					Comment: []byte("The pull request body of " + branch + ".\n"),
+					Files:   []txtar.File{{Name: "body.md", Data: []byte(body)}},
+				}
+				goldenBody(t, filepath.Join("testdata", "bodies", name, p.Stage.String()+".txtar"), a)
+			}
+			if len(stages) < 5 {
+				t.Errorf("bodies for the stages %v of %s, want pin, deploy, the shifts, cleanup and unpin", stages, want)
+			}
+		})
+	}
+}
+
+// goldenBody compares a with file, or writes it there with -update.
+func goldenBody(t *testing.T, file string, a *txtar.Archive) {
+	t.Helper()
+	got := string(txtar.Format(a))
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test ./bot -run TestBodies -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
+	}
+}
