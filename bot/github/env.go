@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 // FromEnv returns the Options of the GitHub repository at repoURL (an https
@@ -122,4 +124,10 @@ func splitRepoURL(s string) (host, path string, err error) {
 	default:
 		return "github.com", s, nil
 	}
+}
+
+// GitAuth is the authentication of a clone of the repository: the token
+// as GitHub's smart-HTTP server takes it.
+func (o Options) GitAuth() transport.AuthMethod {
+	return &githttp.BasicAuth{Username: "x-access-token", Password: o.Token}
 }

@@ -18,13 +18,13 @@ import (
 
 // checkOptions are the flags of ferry check.
 type checkOptions struct {
-	dir    string
-	base   string
-	getenv func(string) string // os.Getenv unless a test sets it
+	*env
+	dir  string
+	base string
 }
 
-func newCheckCmd() *cobra.Command {
-	o := &checkOptions{}
+func newCheckCmd(e *env) *cobra.Command {
+	o := &checkOptions{env: e}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Check the invariants and pins on a change (a pull request gate)",
@@ -45,15 +45,6 @@ error annotation and appends a summary to $GITHUB_STEP_SUMMARY.`,
 	return cmd
 }
 
-// openRepo opens the git repository at dir.
-func openRepo(dir string) (*gitstore.Store, error) {
-	repo, err := gitstore.Open(dir)
-	if err != nil {
-		return nil, usageErrorf("-C %s: %v", dir, err)
-	}
-	return repo, nil
-}
-
 // resolve resolves the flag's revision, a usage error if it names nothing.
 func resolve(repo *gitstore.Store, flag, rev string) (plumbing.Hash, error) {
 	h, err := repo.Resolve(rev)
@@ -64,7 +55,7 @@ func resolve(repo *gitstore.Store, flag, rev string) (plumbing.Hash, error) {
 }
 
 func (o *checkOptions) run(ctx context.Context, w io.Writer) error {
-	repo, err := openRepo(o.dir)
+	repo, err := o.openRepo(o.dir)
 	if err != nil {
 		return err
 	}
@@ -106,13 +97,13 @@ func (o *checkOptions) run(ctx context.Context, w io.Writer) error {
 
 // verifyOptions are the flags of ferry verify.
 type verifyOptions struct {
-	dir    string
-	since  string
-	getenv func(string) string
+	*env
+	dir   string
+	since string
 }
 
-func newVerifyCmd() *cobra.Command {
-	o := &verifyOptions{}
+func newVerifyCmd(e *env) *cobra.Command {
+	o := &verifyOptions{env: e}
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the invariants on every commit of history",
@@ -130,7 +121,7 @@ prints the first commit that breaks an invariant, with its violations.`,
 }
 
 func (o *verifyOptions) run(ctx context.Context, w io.Writer) error {
-	repo, err := openRepo(o.dir)
+	repo, err := o.openRepo(o.dir)
 	if err != nil {
 		return err
 	}
@@ -186,9 +177,6 @@ type annotator struct {
 }
 
 func newAnnotator(getenv func(string) string) annotator {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	return annotator{on: getenv("GITHUB_ACTIONS") == "true", summaryFile: getenv("GITHUB_STEP_SUMMARY")}
 }
 

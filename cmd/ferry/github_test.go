@@ -17,17 +17,20 @@ import (
 // merges them (no required checks: GitHub reports them clean), with the
 // trailers on main.
 func TestRunForgeGitHub(t *testing.T) {
+	t.Parallel()
 	seed, err := fixtures.Repo("appset-httproute")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := fakegh.New(t, seed, fakegh.Options{Token: "s3cret-token"})
-	t.Setenv("GITHUB_TOKEN", "s3cret-token")
-	t.Setenv("GITHUB_API_URL", srv.URL())
-	t.Setenv("GITHUB_GRAPHQL_URL", srv.GraphQLURL())
+	e := testEnv(map[string]string{
+		"GITHUB_TOKEN":       "s3cret-token",
+		"GITHUB_API_URL":     srv.URL(),
+		"GITHUB_GRAPHQL_URL": srv.GraphQLURL(),
+	})
 	healthyAtMain(t, srv)
 	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr)
+	code := runWith(t.Context(), e, []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("ferry run --forge github: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
@@ -52,6 +55,7 @@ func TestRunForgeGitHub(t *testing.T) {
 // the App's key, exchanges it for an installation token, and never prints
 // either.
 func TestRunForgeGitHubApp(t *testing.T) {
+	t.Parallel()
 	seed, err := fixtures.Repo("appset-httproute")
 	if err != nil {
 		t.Fatal(err)
@@ -65,16 +69,16 @@ func TestRunForgeGitHubApp(t *testing.T) {
 	if err := os.WriteFile(keyFile, pemKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GITHUB_TOKEN", "")
-	t.Setenv("GH_TOKEN", "")
-	t.Setenv("FERRY_APP_ID", "4242")
-	t.Setenv("FERRY_APP_INSTALLATION_ID", "77")
-	t.Setenv("FERRY_APP_PRIVATE_KEY_FILE", keyFile)
-	t.Setenv("GITHUB_API_URL", srv.URL())
-	t.Setenv("GITHUB_GRAPHQL_URL", srv.GraphQLURL())
+	vars := map[string]string{
+		"FERRY_APP_ID":               "4242",
+		"FERRY_APP_INSTALLATION_ID":  "77",
+		"FERRY_APP_PRIVATE_KEY_FILE": keyFile,
+		"GITHUB_API_URL":             srv.URL(),
+		"GITHUB_GRAPHQL_URL":         srv.GraphQLURL(),
+	}
 	healthyAtMain(t, srv)
 	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr)
+	code := runWith(t.Context(), testEnv(vars), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("ferry run --forge github with an App: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
@@ -90,12 +94,19 @@ func TestRunForgeGitHubApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("FERRY_APP_PRIVATE_KEY_FILE", "")
-	t.Setenv("FERRY_APP_PRIVATE_KEY", string(otherKey))
+	delete(vars, "FERRY_APP_PRIVATE_KEY_FILE")
+	vars["FERRY_APP_PRIVATE_KEY"] = string(otherKey)
 	stderr.Reset()
-	if code := run(t.Context(), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr); code == 0 {
+	if code := runWith(t.Context(), testEnv(vars), []string{"run", "--forge", "github", "--repo", srv.GitURL(), "--once"}, nil, &stdout, &stderr); code == 0 {
 		t.Errorf("ferry run with the wrong App key: exit 0, want a failure\n%s", stderr.String())
 	}
+}
+
+// testEnv is the process's env with only vars as its environment.
+func testEnv(vars map[string]string) *env {
+	e := processEnv()
+	e.getenv = func(k string) string { return vars[k] }
+	return e
 }
 
 // healthyAtMain posts what Argo CD would: every workload of the

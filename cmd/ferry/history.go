@@ -15,14 +15,15 @@ import (
 
 // historyOptions are the flags of ferry history.
 type historyOptions struct {
+	*env
 	dir       string
 	migration string
 	workload  string
 	output    string
 }
 
-func newHistoryCmd() *cobra.Command {
-	o := &historyOptions{}
+func newHistoryCmd(e *env) *cobra.Command {
+	o := &historyOptions{env: e}
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Show each migration's timeline from the commit trailers",
@@ -68,7 +69,7 @@ func (o *historyOptions) run(ctx context.Context, w io.Writer) error {
 	default:
 		return usageErrorf("--output %q: want text, json or mermaid", o.output)
 	}
-	repo, err := openRepo(o.dir)
+	repo, err := o.openRepo(o.dir)
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,10 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ferry-dev/ferry/gitops"
 	"github.com/spf13/cobra"
+
+	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
 )
 
 // version is the version ferry reports. Release builds set it with
@@ -34,7 +36,36 @@ func main() {
 // run runs ferry with args (without the program name) and returns the exit
 // status. It is main without the process: tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd()
+	return runWith(ctx, processEnv(), args, stdin, stdout, stderr)
+}
+
+// env is what ferry's commands take from outside the process: its
+// environment variables and how to open or clone a git repository. main
+// passes the process's; tests pass their own.
+type env struct {
+	getenv func(string) string
+	open   func(dir string) (*gitstore.Store, error)
+	clone  func(ctx context.Context, url string, o gitstore.CloneOptions) (*gitstore.Store, error)
+}
+
+// processEnv is the env of the running process.
+func processEnv() *env {
+	return &env{getenv: os.Getenv, open: gitstore.Open, clone: gitstore.Clone}
+}
+
+// openRepo opens the git repository at dir; a usage error when there is
+// none.
+func (e *env) openRepo(dir string) (*gitstore.Store, error) {
+	repo, err := e.open(dir)
+	if err != nil {
+		return nil, usageErrorf("-C %s: %v", dir, err)
+	}
+	return repo, nil
+}
+
+// runWith is run with the commands' dependencies given.
+func runWith(ctx context.Context, e *env, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -57,7 +88,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // newRootCmd returns the ferry command. Subcommands hang off it, each with
 // an options struct and a run function of its own.
-func newRootCmd() *cobra.Command {
+func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ferry",
 		Short: "Move Kubernetes workloads between clusters through their GitOps repo",
@@ -80,7 +111,7 @@ Every step of a migration is one small, reviewable, auto-merged pull request.`,
 	// Declared here rather than left to cobra, which would also take -v.
 	root.Flags().Bool("version", false, "print the version and exit")
 	root.SetVersionTemplate("{{.Name}} version {{.Version}}\n")
-	root.AddCommand(newStatusCmd(), newPlanCmd(), newRunCmd(), newDemoCmd(), newCheckCmd(), newVerifyCmd(), newHistoryCmd())
+	root.AddCommand(newStatusCmd(), newPlanCmd(e), newRunCmd(e), newDemoCmd(), newCheckCmd(e), newVerifyCmd(e), newHistoryCmd(e))
 	// Flag errors of every command are usage errors: exit status 2.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{err: err}

@@ -3,10 +3,11 @@ package main
 import (
 	"errors"
 	"flag"
-	"github.com/ferry-dev/ferry/fixtures"
 	"os/exec"
 	"strconv"
 	"testing"
+
+	"github.com/ferry-dev/ferry/fixtures"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )

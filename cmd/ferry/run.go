@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot"
@@ -24,6 +21,7 @@ import (
 
 // repoOptions are the flags every command that reads git shares.
 type repoOptions struct {
+	*env
 	dir  string
 	base string
 }
@@ -35,12 +33,12 @@ func (o *repoOptions) flags(cmd *cobra.Command) {
 
 // newBot opens the repo at o.dir with the local forge.
 func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error) {
-	repo, err := gitstore.Open(o.dir)
+	repo, err := o.open(o.dir)
 	if err != nil {
 		return nil, err
 	}
 	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor}
-	health, err := argoHealth(repo, o.base)
+	health, err := argoHealth(repo, o.base, o.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +51,7 @@ func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error
 // argoHealth returns the Argo CD health provider when ferry.yaml at the
 // base asks for health kind argocd, from ARGOCD_SERVER and
 // ARGOCD_AUTH_TOKEN (the argocd CLI's variables); nil otherwise.
-func argoHealth(repo *gitstore.Store, base string) (bot.HealthProvider, error) {
+func argoHealth(repo *gitstore.Store, base string, getenv func(string) string) (bot.HealthProvider, error) {
 	h, err := repo.Resolve(plumbing.NewBranchReferenceName(base).String())
 	if err != nil {
 		return nil, err
@@ -66,7 +64,7 @@ func argoHealth(repo *gitstore.Store, base string) (bot.HealthProvider, error) {
 	if err != nil || cfg.Health.Kind != gitops.HealthArgoCD {
 		return nil, err
 	}
-	server, token := os.Getenv("ARGOCD_SERVER"), os.Getenv("ARGOCD_AUTH_TOKEN")
+	server, token := getenv("ARGOCD_SERVER"), getenv("ARGOCD_AUTH_TOKEN")
 	if server == "" || token == "" {
 		return nil, usageErrorf("%s: health kind argocd needs ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", gitops.ConfigFile)
 	}
@@ -76,15 +74,7 @@ func argoHealth(repo *gitstore.Store, base string) (bot.HealthProvider, error) {
 	return &argocd.Health{Server: server, Token: token,
 		App: cfg.HealthContext,
 		IsAncestor: func(ancestor, descendant string) (bool, error) {
-			found := false
-			err := repo.Log(context.Background(), plumbing.NewHash(descendant), func(c *object.Commit) error {
-				if c.Hash.String() == ancestor {
-					found = true
-					return gitstore.ErrStop
-				}
-				return nil
-			})
-			return found, err
+			return repo.IsAncestor(context.Background(), plumbing.NewHash(ancestor), plumbing.NewHash(descendant))
 		}}, nil
 }
 
@@ -99,8 +89,8 @@ type runOptions struct {
 	shardS  string
 }
 
-func newRunCmd() *cobra.Command {
-	o := &runOptions{}
+func newRunCmd(e *env) *cobra.Command {
+	o := &runOptions{repoOptions: repoOptions{env: e}}
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Carry out the plan: one pull request per stage, merged when safe",
@@ -146,9 +136,12 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.shard, o.shards, err = parseShard(o.shardS); err != nil {
 		return err
 	}
-	var follow *worktreeFollower
+	var follow *bot.Worktree
 	if o.forge == "local" && !o.dryRun {
-		if follow, err = followWorktree(o.dir, o.base); err != nil {
+		var dirty *bot.DirtyError
+		if follow, err = bot.FollowWorktree(o.dir, o.base); errors.As(err, &dirty) {
+			return &usageError{err: err}
+		} else if err != nil {
 			return err
 		}
 	}
@@ -162,7 +155,7 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep, err := b.Run(ctx, o.once)
-	if cerr := follow.catchUp(); err == nil && cerr != nil {
+	if cerr := follow.CatchUp(); err == nil && cerr != nil {
 		err = fmt.Errorf("the stages landed, but the worktree could not follow: %w", cerr)
 	}
 	if err != nil {
@@ -191,8 +184,8 @@ type planOptions struct {
 	output string
 }
 
-func newPlanCmd() *cobra.Command {
-	o := &planOptions{}
+func newPlanCmd(e *env) *cobra.Command {
+	o := &planOptions{repoOptions: repoOptions{env: e}}
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show the next action of every workload, or why it waits",
@@ -210,7 +203,7 @@ func (o *planOptions) run(ctx context.Context, stdout io.Writer) error {
 	if o.output != "text" && o.output != "json" {
 		return usageErrorf("--output %q: want text or json", o.output)
 	}
-	b, err := o.newBot(runOptions{dryRun: true}, nil)
+	b, err := o.newBot(runOptions{repoOptions: o.repoOptions, dryRun: true}, nil)
 	if err != nil {
 		return err
 	}
@@ -226,66 +219,16 @@ func (o *planOptions) run(ctx context.Context, stdout io.Writer) error {
 	return s.Plan.WriteText(stdout)
 }
 
-// worktreeFollower keeps a checked-out base branch's files in step with
-// the commits the local forge lands on it, as a push to it would not.
-type worktreeFollower struct {
-	wt   *git.Worktree
-	repo *git.Repository
-	base plumbing.ReferenceName
-}
-
-// followWorktree returns a follower when dir is a repo with a worktree
-// whose HEAD is the base branch, and refuses to go on when that worktree
-// has uncommitted changes to tracked files: ferry would move the branch
-// under them.
-func followWorktree(dir, base string) (*worktreeFollower, error) {
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return nil, nil // gitstore.Open reports it
-	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return nil, nil // bare
-	}
-	head, err := r.Reference(plumbing.HEAD, false)
-	if err != nil || head.Target() != plumbing.NewBranchReferenceName(base) {
-		return nil, nil
-	}
-	st, err := wt.Status()
-	if err != nil {
-		return nil, err
-	}
-	for name, s := range st {
-		if s.Worktree != git.Untracked && (s.Worktree != git.Unmodified || s.Staging != git.Unmodified) {
-			return nil, usageErrorf("-C %s: %s has uncommitted changes (%s) and %s is checked out; ferry run --forge local moves %s: commit or stash them first", dir, name, string(s.Worktree), base, base)
-		}
-	}
-	return &worktreeFollower{wt: wt, repo: r, base: plumbing.NewBranchReferenceName(base)}, nil
-}
-
-// catchUp checks the base branch's new head out into the worktree.
-func (f *worktreeFollower) catchUp() error {
-	if f == nil {
-		return nil
-	}
-	ref, err := f.repo.Reference(f.base, true)
-	if err != nil {
-		return err
-	}
-	return f.wt.Reset(&git.ResetOptions{Commit: ref.Hash(), Mode: git.HardReset})
-}
-
 // githubBot clones the repo at --repo and returns a bot whose forge is
 // GitHub and whose health gate is the commit statuses the clusters post,
 // when ferry.yaml asks for github-status.
 func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bot, error) {
-	gopts, err := ghforge.FromEnv(ctx, os.Getenv, o.repoURL)
+	gopts, err := ghforge.FromEnv(ctx, o.getenv, o.repoURL)
 	if err != nil {
 		return nil, usageErrorf("--repo %s: %v", o.repoURL, err)
 	}
 	gopts.Base = o.base
-	auth := &githttp.BasicAuth{Username: "x-access-token", Password: gopts.Token}
-	repo, err := gitstore.Clone(ctx, gopts.GitURL, gitstore.CloneOptions{Auth: auth})
+	repo, err := o.clone(ctx, gopts.GitURL, gitstore.CloneOptions{Auth: gopts.GitAuth()})
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +252,7 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 	if cfg.Health.Kind == gitops.HealthGitHubStatus {
 		bo.Health = &ghforge.Statuses{Client: forge.Client(), Owner: gopts.Owner, Repo: gopts.Repo, Ref: o.base,
 			Context: cfg.HealthContext}
-	} else if bo.Health, err = argoHealth(repo, o.base); err != nil {
+	} else if bo.Health, err = argoHealth(repo, o.base, o.getenv); err != nil {
 		return nil, err
 	}
 	return bot.New(repo, bo)

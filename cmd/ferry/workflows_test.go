@@ -50,7 +50,7 @@ func TestSampleWorkflowsCallRealCommands(t *testing.T) {
 							continue
 						}
 						calls++
-						root := newRootCmd()
+						root := newRootCmd(processEnv())
 						cmd, rest, err := root.Find(args[1:])
 						if err != nil || cmd == root {
 							t.Errorf("%s/%s: %q: no such command (%v)", name, f, line, err)
