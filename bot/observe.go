@@ -178,8 +178,8 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 }
 
 // WorkloadInput is what the planner needs of a workload's state.
-func WorkloadInput(st *gitops.State) planner.Workload {
-	pw := planner.Workload{Name: st.Workload, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
+func WorkloadInput(st *gitops.State) planner.WorkloadState {
+	pw := planner.WorkloadState{Name: st.Workload, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
 	for c := range st.Overlays {
 		pw.Clusters[c] = planner.Presence{Overlay: true}
 	}
@@ -196,7 +196,7 @@ func WorkloadInput(st *gitops.State) planner.Workload {
 
 // MigrationsInput is what the planner needs of the Migrations, each with
 // the workloads it selects.
-func MigrationsInput(migs []*gitops.Migration, ws []planner.Workload) []planner.Migration {
+func MigrationsInput(migs []*gitops.Migration, ws []planner.WorkloadState) []planner.Migration {
 	out := make([]planner.Migration, 0, len(migs))
 	for _, m := range migs {
 		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Steps: m.Spec.Steps,

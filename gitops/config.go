@@ -26,31 +26,31 @@ const MaxFileSize = 1 << 20
 
 // Config is ferry.yaml, at the root of the deployment repo.
 type Config struct {
-	APIVersion   string       `yaml:"apiVersion"`
-	Kind         string       `yaml:"kind"`
-	Workloads    string       `yaml:"workloads"`  // apps/{workload}
-	Overlay      string       `yaml:"overlay"`    // apps/{workload}/overlays/{cluster}
-	Pin          string       `yaml:"pin"`        // apps/{workload}/base/kustomization.yaml
-	Clusters     string       `yaml:"clusters"`   // clusters.yaml
-	Migrations   string       `yaml:"migrations"` // migrations
-	Targets      Targets      `yaml:"targets"`
-	Traffic      *Traffic     `yaml:"traffic"`
-	Health       Health       `yaml:"health"`
-	PullRequests PullRequests `yaml:"pullRequests"`
-	Validate     Validate     `yaml:"validate"`
+	APIVersion   string             `yaml:"apiVersion"`
+	Kind         string             `yaml:"kind"`
+	Workloads    string             `yaml:"workloads"`  // apps/{workload}
+	Overlay      string             `yaml:"overlay"`    // apps/{workload}/overlays/{cluster}
+	Pin          string             `yaml:"pin"`        // apps/{workload}/base/kustomization.yaml
+	Clusters     string             `yaml:"clusters"`   // clusters.yaml
+	Migrations   string             `yaml:"migrations"` // migrations
+	Targets      TargetsConfig      `yaml:"targets"`
+	Traffic      *TrafficConfig     `yaml:"traffic"`
+	Health       HealthConfig       `yaml:"health"`
+	PullRequests PullRequestsConfig `yaml:"pullRequests"`
+	Validate     ValidateConfig     `yaml:"validate"`
 }
 
-// Targets says how a (workload, cluster) pair is handed to Argo CD or Flux.
-type Targets struct {
+// TargetsConfig says how a (workload, cluster) pair is handed to Argo CD or Flux.
+type TargetsConfig struct {
 	// Kind is targets.KindApplicationSet, KindApplication or
 	// KindFluxKustomization.
 	Kind string `yaml:"kind"`
 	Path string `yaml:"path"`
 }
 
-// Traffic says where the global load balancer's weights live. A repo
+// TrafficConfig says where the global load balancer's weights live. A repo
 // without traffic management has none.
-type Traffic struct {
+type TrafficConfig struct {
 	Kind    string `yaml:"kind"`
 	Path    string `yaml:"path"`
 	Backend string `yaml:"backend"`
@@ -63,8 +63,8 @@ const (
 	TrafficExternalDNS    = "external-dns"
 )
 
-// Health says how ferry learns that a cluster runs a workload healthily.
-type Health struct {
+// HealthConfig says how ferry learns that a cluster runs a workload healthily.
+type HealthConfig struct {
 	Kind    string `yaml:"kind"`
 	Context string `yaml:"context"`
 }
@@ -76,8 +76,8 @@ const (
 	HealthNone         = "none"
 )
 
-// PullRequests configures the pull requests ferry opens.
-type PullRequests struct {
+// PullRequestsConfig configures the pull requests ferry opens.
+type PullRequestsConfig struct {
 	AutoMerge   *bool    `yaml:"autoMerge"`
 	MergeMethod string   `yaml:"mergeMethod"`
 	Labels      []string `yaml:"labels"`
@@ -85,9 +85,9 @@ type PullRequests struct {
 	Group       string   `yaml:"group"`
 }
 
-// Validate lists the team's own policy tools, run with the rendered target
+// ValidateConfig lists the team's own policy tools, run with the rendered target
 // manifests on stdin.
-type Validate struct {
+type ValidateConfig struct {
 	Commands []Command `yaml:"commands"`
 }
 

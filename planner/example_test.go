@@ -20,7 +20,7 @@ func ExampleMake() {
 			Steps:     []int{10, 50, 100},
 			Soak:      30 * time.Minute,
 		}},
-		Workloads: []planner.Workload{
+		Workloads: []planner.WorkloadState{
 			{
 				Name:     "playlist-api",
 				PinnedBy: "eu-1-to-eu-2",

@@ -38,8 +38,8 @@ func mig(name, from string, to []string, workloads ...string) planner.Migration 
 // for a registration ("-" for neither), and the weight present when the
 // cluster has a traffic backend. A workload without any weight has no
 // traffic.
-func wl(name, pinnedBy, clusters string, problems ...string) planner.Workload {
-	w := planner.Workload{Name: name, PinnedBy: pinnedBy, Clusters: map[string]planner.Presence{}, Problems: problems}
+func wl(name, pinnedBy, clusters string, problems ...string) planner.WorkloadState {
+	w := planner.WorkloadState{Name: name, PinnedBy: pinnedBy, Clusters: map[string]planner.Presence{}, Problems: problems}
 	for f := range strings.FieldsSeq(clusters) {
 		c, rest, _ := strings.Cut(f, "=")
 		flags, weight, hasWeight := strings.Cut(rest, ":")

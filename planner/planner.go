@@ -82,7 +82,7 @@ type planning struct {
 	in        Input
 	migs      []Migration
 	byName    map[string]*Migration
-	workloads map[string]*Workload
+	workloads map[string]*WorkloadState
 	wnames    []string
 	health    []Observation
 	prs       []PR
@@ -105,7 +105,7 @@ func newPlanning(in Input) *planning {
 		in:        in,
 		migs:      slices.Clone(in.Migrations),
 		byName:    map[string]*Migration{},
-		workloads: map[string]*Workload{},
+		workloads: map[string]*WorkloadState{},
 		health:    slices.Clone(in.Health),
 		prs:       slices.Clone(in.PRs),
 	}
@@ -172,7 +172,7 @@ func (pl *planning) orphans() {
 // view is a workload seen from one Migration.
 type view struct {
 	m          *Migration
-	w          *Workload
+	w          *WorkloadState
 	srcPresent bool
 	tgtAll     bool
 	tgtAny     bool
@@ -185,7 +185,7 @@ type view struct {
 	completed bool
 }
 
-func (pl *planning) view(m *Migration, w *Workload) *view {
+func (pl *planning) view(m *Migration, w *WorkloadState) *view {
 	v := &view{m: m, w: w, traffic: w.Weights != nil}
 	v.srcPresent = present(w, m.From) || hasBackend(w, m.From)
 	v.tgtAll = len(m.To) > 0
@@ -220,24 +220,24 @@ func (pl *planning) view(m *Migration, w *Workload) *view {
 	return v
 }
 
-func present(w *Workload, c string) bool {
+func present(w *WorkloadState, c string) bool {
 	p := w.Clusters[c]
 	return p.Overlay || p.Registration
 }
 
-func complete(w *Workload, c string) bool {
+func complete(w *WorkloadState, c string) bool {
 	p := w.Clusters[c]
 	return p.Overlay && p.Registration
 }
 
-func hasBackend(w *Workload, c string) bool {
+func hasBackend(w *WorkloadState, c string) bool {
 	_, ok := w.Weights[c]
 	return ok
 }
 
 // pool returns the weight of the source and of the targets. A negative
 // weight (unexplained anyway) counts as 0.
-func pool(w *Workload, m *Migration) (src, tgt int) {
+func pool(w *WorkloadState, m *Migration) (src, tgt int) {
 	src = max(0, w.Weights[m.From])
 	for _, t := range m.To {
 		tgt += max(0, w.Weights[t])
@@ -248,7 +248,7 @@ func pool(w *Workload, m *Migration) (src, tgt int) {
 // share is the percentage of the pool's traffic on the targets, rounded
 // half up, but 100 only when the source has none and 0 only when the
 // targets have none.
-func share(w *Workload, m *Migration) int {
+func share(w *WorkloadState, m *Migration) int {
 	src, tgt := pool(w, m)
 	total := src + tgt
 	if total <= 0 {
@@ -269,7 +269,7 @@ func share(w *Workload, m *Migration) int {
 // with a backend keeps its weight except the source and the targets. A pool
 // of 0 or 1 is taken as 100. The targets' part is split evenly, the
 // remainder one each to the first targets.
-func ShiftWeights(w *Workload, m *Migration, percent int) map[string]int {
+func ShiftWeights(w *WorkloadState, m *Migration, percent int) map[string]int {
 	src, tgt := pool(w, m)
 	total := src + tgt
 	if total <= 1 {
@@ -440,7 +440,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 // current ones. A small pool rounds: with a pool of 32, shift-10 gives the
 // targets 3, which reads back as 9%; that step is made, so the next is the
 // one after it.
-func nextStep(w *Workload, m *Migration, share int) int {
+func nextStep(w *WorkloadState, m *Migration, share int) int {
 	for _, s := range m.Steps {
 		if s > share && s <= 100 && !maps.Equal(ShiftWeights(w, m, s), w.Weights) {
 			return s

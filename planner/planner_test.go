@@ -198,7 +198,7 @@ func TestShiftWeights(t *testing.T) {
 	three := []string{eu2, eu3, eu4}
 	for _, tc := range []struct {
 		name    string
-		w       planner.Workload
+		w       planner.WorkloadState
 		to      []string
 		percent int
 		want    map[string]int

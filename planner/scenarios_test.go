@@ -37,7 +37,7 @@ func scenarios() []scenario {
 					"a-not-started", "b-pinned", "c-deployed", "d-shifting", "e-hand-edited", "f-shifted",
 					"g-cleaned-up", "h-done", "i-worker-pinned", "j-worker-deployed", "k-worker-cleaned-up"),
 					func(m *planner.Migration) { m.MaxInFlight = 20 })},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-not-started", "", "gke-eu-1=OR:100"),
 					wl("b-pinned", m, "gke-eu-1=OR:100"),
 					wl("c-deployed", m, "gke-eu-1=OR:100 gke-eu-2=OR:0"),
@@ -83,7 +83,7 @@ func scenarios() []scenario {
 					withMig(mig("b-30s", eu1, to2, "e-10s", "f-45s"), func(m *planner.Migration) { m.Soak = 30 * time.Second }),
 					withMig(mig("c-2h", eu1, to2, "g-1h5m", "h-2h1m"), func(m *planner.Migration) { m.Soak = 2 * h }),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-12m", "a-30m", "gke-eu-1=OR:90 gke-eu-2=OR:10"),
 					wl("b-29m59s", "a-30m", "gke-eu-1=OR:100 gke-eu-2=OR:0"),
 					wl("c-hand-made", "a-30m", "gke-eu-1=OR:90 gke-eu-2=OR:10"),
@@ -116,7 +116,7 @@ func scenarios() []scenario {
 					mig(m, eu1, to2, "a-progressing", "b-old-commit", "c-no-report", "e-hand-made", "f-hand-made-healthy"),
 					mig("multi", eu1, []string{eu2, eu3}, "d-one-of-two"),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-progressing", m, "gke-eu-1=OR:90 gke-eu-2=OR:10"),
 					wl("b-old-commit", m, "gke-eu-1=OR:90 gke-eu-2=OR:10"),
 					wl("c-no-report", m, "gke-eu-1=OR:100 gke-eu-2=OR:0"),
@@ -146,7 +146,7 @@ func scenarios() []scenario {
 			in: planner.Input{
 				Now:        now,
 				Migrations: []planner.Migration{mig(m, eu1, to2, "a-shifting", "b-not-started")},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-shifting", m, "gke-eu-1=OR:90 gke-eu-2=OR:10"),
 					wl("b-not-started", "", "gke-eu-1=OR:100"),
 				},
@@ -166,7 +166,7 @@ func scenarios() []scenario {
 					mig("us-1-to-eu-2", us1, to2, "c-pinned-by-other"),
 					withMig(mig("paused", eu1, to2, "f-not-started", "g-shifting"), func(m *planner.Migration) { m.Paused = true }),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-one-problem", "", "gke-eu-1=OR:100", "Deployment/a nodeSelector accelerator nvidia-tesla-a100 not on gke-eu-2"),
 					wl("b-three-problems", "", "gke-eu-1=OR:100", "StorageClass premium-rwo not on gke-eu-2", "StorageClass premium-rwo not on gke-eu-3", "machine type n2-highmem-64 not on gke-eu-3"),
 					wl("c-pinned-by-other", "us-1-to-eu-2", "gke-eu-1=OR:50 gke-us-1=OR:50"),
@@ -199,7 +199,7 @@ func scenarios() []scenario {
 					withMig(mig("wave-a", eu1, to2, "w1", "w2", "w3", "w4", "w5"), func(m *planner.Migration) { m.MaxInFlight = 2 }),
 					withMig(mig("wave-b", eu1, to2, "x1", "x2"), func(m *planner.Migration) { m.MaxInFlight = 1 }),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("w1", "wave-a", "gke-eu-1=OR:100"),
 					wl("w2", "", "gke-eu-1=OR:100"),
 					wl("w3", "", "gke-eu-1=OR:100", "kind VerticalPodAutoscaler not on gke-eu-2"),
@@ -223,7 +223,7 @@ func scenarios() []scenario {
 					mig(m, eu1, to2, "a-shifting", "b-pinned", "c-not-started", "d-not-started"),
 					withMig(mig("z-abort", eu1, to2, "z"), func(m *planner.Migration) { m.Abort = true }),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-shifting", m, "gke-eu-1=OR:50 gke-eu-2=OR:50"),
 					wl("b-pinned", m, "gke-eu-1=OR:100"),
 					wl("c-not-started", "", "gke-eu-1=OR:100"),
@@ -245,7 +245,7 @@ func scenarios() []scenario {
 				Now:        now,
 				MaxOpen:    2,
 				Migrations: []planner.Migration{mig(m, eu1, to2, "w1", "w2", "w3", "w4", "w5")},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("w1", "", "gke-eu-1=OR:100"),
 					wl("w2", "", "gke-eu-1=OR:100"),
 					wl("w3", "", "gke-eu-1=OR:100"),
@@ -270,7 +270,7 @@ func scenarios() []scenario {
 				Migrations: []planner.Migration{
 					withMig(mig(m, eu1, to2, "w1", "w2", "w3", "w4", "w5"), func(m *planner.Migration) { m.MaxInFlight = 3 }),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("w1", "", "gke-eu-1=OR:100"),
 					wl("w2", "", "gke-eu-1=OR:100"),
 					wl("w3", "", "gke-eu-1=OR:100"),
@@ -286,7 +286,7 @@ func scenarios() []scenario {
 			in: planner.Input{
 				Now:        now,
 				Migrations: []planner.Migration{mig(m, eu1, to2, "a-held", "b-foreign", "c-closed", "d-closed-then-merged", "e-open")},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-held", m, "gke-eu-1=OR:100"),
 					wl("b-foreign", m, "gke-eu-1=OR:100"),
 					wl("c-closed", m, "gke-eu-1=OR:90 gke-eu-2=OR:10"),
@@ -318,7 +318,7 @@ func scenarios() []scenario {
 					mig("eu-1-to-three", eu1, []string{eu2, eu3, eu4}, "a-deployed", "b-other-cluster", "c-shifting", "d-partial", "e-empty-pool"),
 					withMig(mig("eu-1-to-three-by-11", eu1, []string{eu2, eu3, eu4}, "f-eleven"), func(m *planner.Migration) { m.Steps = []int{11, 100} }),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-deployed", "eu-1-to-three", "gke-eu-1=OR:100 gke-eu-2=OR:0 gke-eu-3=OR:0 gke-eu-4=OR:0"),
 					wl("b-other-cluster", "eu-1-to-three", "gke-eu-1=OR:60 gke-eu-2=OR:0 gke-eu-3=OR:0 gke-eu-4=OR:0 gke-us-1=OR:40"),
 					wl("c-shifting", "eu-1-to-three", "gke-eu-1=OR:50 gke-eu-2=OR:17 gke-eu-3=OR:17 gke-eu-4=OR:16 gke-us-1=OR:100"),
@@ -336,7 +336,7 @@ func scenarios() []scenario {
 				Migrations: []planner.Migration{mig(m, eu1, to2,
 					"a-overlay-only", "b-weight-no-overlay", "c-not-pinned-but-deployed", "e-missing",
 					"f-source-gone-with-traffic", "g-other-no-registration", "h-negative", "i-backend-only", "j-nothing")},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-overlay-only", m, "gke-eu-1=OR:100 gke-eu-2=O:0"),
 					wl("b-weight-no-overlay", m, "gke-eu-1=OR:90 gke-eu-2=R:10"),
 					wl("c-not-pinned-but-deployed", "", "gke-eu-1=OR:100 gke-eu-2=OR:0"),
@@ -363,7 +363,7 @@ func scenarios() []scenario {
 						"f-cleaned-up", "g-done", "h-rolled-back", "i-worker-deployed", "j-other-cluster"), func(m *planner.Migration) { m.Abort = true }),
 					withMig(mig("rb-history", eu1, to2, "k-rolled-back-traffic", "l-undeployed", "n-unpinned"), func(m *planner.Migration) { m.Paused = true }),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-not-started", "", "gke-eu-1=OR:100"),
 					wl("b-pinned", m, "gke-eu-1=OR:100"),
 					wl("c-deployed", m, "gke-eu-1=OR:100 gke-eu-2=OR:0"),
@@ -401,7 +401,7 @@ func scenarios() []scenario {
 				Now:        now,
 				HealthGate: true,
 				Migrations: []planner.Migration{mig(m, eu1, []string{eu2, eu3}, "a-shifting", "b-worker", "c-old-degraded", "d-shifted")},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("a-shifting", m, "gke-eu-1=OR:90 gke-eu-2=OR:5 gke-eu-3=OR:5"),
 					wl("b-worker", m, "gke-eu-1=OR gke-eu-2=OR gke-eu-3=OR"),
 					wl("c-old-degraded", m, "gke-eu-1=OR:90 gke-eu-2=OR:5 gke-eu-3=OR:5"),
@@ -436,7 +436,7 @@ func scenarios() []scenario {
 					mig("a-eu-1-to-eu-2", eu1, to2, "w", "x"),
 					mig("b-eu-2-to-eu-3", eu2, []string{eu3}, "w", "x"),
 				},
-				Workloads: []planner.Workload{
+				Workloads: []planner.WorkloadState{
 					wl("w", "b-eu-2-to-eu-3", "gke-eu-3=OR:100"),
 					wl("x", "b-eu-2-to-eu-3", "gke-eu-1=OR:100"),
 				},

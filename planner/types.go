@@ -15,7 +15,7 @@ type Input struct {
 	Migrations []Migration
 	// Workloads is the observed state of every workload in the repo, in any
 	// order.
-	Workloads []Workload
+	Workloads []WorkloadState
 	// History holds ferry's stage commits on the base branch's first-parent
 	// history (the commits with Ferry-* trailers), oldest first.
 	History []Event
@@ -72,9 +72,9 @@ type Migration struct {
 	Abort       bool
 }
 
-// Workload is the observed state of one workload at the base branch's head:
+// WorkloadState is the observed state of one workload at the base branch's head:
 // what the tree says, never what ferry did last.
-type Workload struct {
+type WorkloadState struct {
 	Name string
 	// PinnedBy is the Migration named by the workload's pin marker, or "".
 	PinnedBy string
