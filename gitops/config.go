@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"strconv"
 	"slices"
 	"strings"
 	"time"
@@ -101,6 +102,9 @@ type Command struct {
 // tree for the positions of later errors.
 func decodeFile(fsys fs.FS, name string, v any) (*yaml.Node, error) {
 	info, err := fs.Stat(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, inputErr(name, 0, ErrMissingFile) // one wording, whatever the FS says
+	}
 	if err != nil {
 		return nil, inputErr(name, 0, err)
 	}
@@ -156,6 +160,57 @@ func lineOf(n *yaml.Node, keys ...string) int {
 		n, line = next, next.Line
 	}
 	return line
+}
+
+// nodeAt is the node at a path of mapping keys and sequence indexes (as
+// strings) below n, or nil.
+func nodeAt(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					next = n.Content[i+1]
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if fmt.Sprint(i) == k {
+					next = c
+				}
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+// wholeNumbers refuses a field that is present but not a whole number:
+// yaml.v3 decodes 1.9 into an int as 1, without a word. A sequence is
+// checked item by item. positive also refuses 0 and below.
+func wholeNumbers(root *yaml.Node, field string, positive bool, keys ...string) error {
+	n := nodeAt(root, keys...)
+	if n == nil {
+		return nil
+	}
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	for _, it := range items {
+		v, err := strconv.Atoi(it.Value)
+		if it.Kind != yaml.ScalarNode || it.ShortTag() != "!!int" || err != nil {
+			return &InputError{Line: it.Line, Err: fmt.Errorf("%w: %s: %q is not a whole number", ErrBadName, field, it.Value)}
+		}
+		if positive && v <= 0 {
+			return &InputError{Line: it.Line, Err: fmt.Errorf("%w: %s: %d is not a positive whole number", ErrBadName, field, v)}
+		}
+	}
+	return nil
 }
 
 // LoadConfig reads and checks ferry.yaml.
@@ -221,7 +276,9 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	switch c.Health.Kind {
 	case "":
-		c.Health.Kind = HealthNone
+		// No default: a repo that forgot its health gate must not run
+		// without one.
+		return fail(fmt.Errorf("%w: health.kind: say how ferry learns that a cluster runs a workload healthily: %s, %s, or %s (no health gate: soak alone gates each stage)", ErrMissingField, HealthGitHubStatus, HealthArgoCD, HealthNone), "health")
 	case HealthGitHubStatus, HealthArgoCD:
 		if c.Health.Context == "" && c.Health.Kind == HealthGitHubStatus {
 			return fail(fmt.Errorf("%w: health.context", ErrMissingField), "health")
@@ -249,11 +306,11 @@ func (c *Config) check(root *yaml.Node) error {
 	default:
 		return fail(fmt.Errorf("%w: pullRequests.group %q is not workload or wave", ErrUnknownName, pr.Group), "pullRequests", "group")
 	}
-	if pr.MaxOpen < 0 {
-		return fail(fmt.Errorf("%w: pullRequests.maxOpen is negative", ErrBadName), "pullRequests", "maxOpen")
+	if err := wholeNumbers(root, "pullRequests.maxOpen", true, "pullRequests", "maxOpen"); err != nil {
+		return inFile(ConfigFile, err)
 	}
 	if pr.MaxOpen == 0 {
-		pr.MaxOpen = 10
+		pr.MaxOpen = 10 // absent
 	}
 	for i, cmd := range c.Validate.Commands {
 		if cmd.Name == "" || len(cmd.Run) == 0 {
@@ -261,6 +318,15 @@ func (c *Config) check(root *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// inFile names the file of an *InputError that has only a line.
+func inFile(name string, err error) error {
+	var ie *InputError
+	if errors.As(err, &ie) && ie.File == "" {
+		ie.File = name
+	}
+	return err
 }
 
 // checkTemplate requires a path template to be relative, clean, inside the

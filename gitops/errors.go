@@ -40,6 +40,7 @@ var (
 	ErrBadName      = errors.New("bad name")
 	ErrTooLarge     = errors.New("file too large")
 	ErrMalformed    = errors.New("malformed YAML")
+	ErrMissingFile  = errors.New("no such file in the repo")
 )
 
 func inputErr(file string, line int, err error) error {

@@ -29,6 +29,8 @@ traffic:
   kind: gateway-httproute
   path: traffic/{workload}.yaml
   backend: "{workload}-{cluster}"
+health:
+  kind: none
 `,
 	"clusters.yaml": `apiVersion: ferry.dev/v1alpha1
 kind: ClusterInventory
@@ -209,6 +211,18 @@ func TestLoadBadInput(t *testing.T) {
 			wantErr: gitops.ErrMissingField, file: "clusters.yaml", line: 7, msg: `cluster "gke-eu-2" has no values for server`},
 		{name: "migration naming an unknown cluster", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "to: [gke-eu-2]", "to: [gke-eu-2, gke-us-9]", 1)},
 			wantErr: gitops.ErrUnknownName, file: "migrations/eu.yaml", line: 7, msg: `cluster "gke-us-9" is not in the inventory`},
+		{name: "no health gate", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "health:\n  kind: none\n", "", 1)},
+			wantErr: gitops.ErrMissingField, file: "ferry.yaml", line: 1, msg: "health.kind"},
+		{name: "zero maxOpen", change: map[string]string{"ferry.yaml": goodRepo["ferry.yaml"] + "pullRequests:\n  maxOpen: 0\n"},
+			wantErr: gitops.ErrBadName, file: "ferry.yaml", line: 16, msg: "pullRequests.maxOpen: 0 is not a positive whole number"},
+		{name: "no soak", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "  soak: 30m\n", "", 1)},
+			wantErr: gitops.ErrMissingField, file: "migrations/eu.yaml", line: 6, msg: "spec.soak"},
+		{name: "fractional step", change: map[string]string{"migrations/eu.yaml": goodRepo["migrations/eu.yaml"] + "  steps: [10.5, 100]\n"},
+			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 10, msg: `steps: "10.5" is not a whole number`},
+		{name: "fractional maxInFlight", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "maxInFlight: 5", "maxInFlight: 1.9", 1)},
+			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 9, msg: `maxInFlight: "1.9" is not a whole number`},
+		{name: "zero maxInFlight", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "maxInFlight: 5", "maxInFlight: 0", 1)},
+			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 9, msg: "maxInFlight: 0 is not a positive whole number"},
 		{name: "duplicate cluster", change: map[string]string{"clusters.yaml": strings.Replace(goodRepo["clusters.yaml"], "name: gke-eu-2", "name: gke-eu-1", 1)},
 			wantErr: gitops.ErrDuplicate, file: "clusters.yaml", line: 6, msg: `cluster "gke-eu-1" is also entry 0`},
 	}

@@ -117,17 +117,25 @@ func loadMigration(fsys fs.FS, name string, inv *Inventory) (*Migration, error) 
 			return nil, fail(fmt.Errorf("%w: workload glob %q: %v", ErrBadName, g, err), "spec", "workloads", fmt.Sprint(i))
 		}
 	}
+	if err := wholeNumbers(root, "steps", true, "spec", "steps"); err != nil {
+		return nil, inFile(name, err)
+	}
 	if len(s.Steps) == 0 {
 		s.Steps = []int{10, 50, 100}
 	}
 	if err := checkSteps(s.Steps); err != nil {
 		return nil, fail(fmt.Errorf("%w: %v", ErrBadName, err), "spec", "steps")
 	}
-	if s.MaxInFlight < 0 {
-		return nil, fail(fmt.Errorf("%w: maxInFlight is negative", ErrBadName), "spec", "maxInFlight")
+	if err := wholeNumbers(root, "maxInFlight", true, "spec", "maxInFlight"); err != nil {
+		return nil, inFile(name, err)
 	}
 	if s.MaxInFlight == 0 {
-		s.MaxInFlight = 1
+		s.MaxInFlight = 1 // absent: one workload at a time
+	}
+	if nodeAt(root, "spec", "soak") == nil {
+		// No default: a Migration that forgot its soak must not merge
+		// every stage in the same minute.
+		return nil, fail(fmt.Errorf("%w: spec.soak: how long each stage must be merged and healthy before the next, such as 30m (0s for no soak)", ErrMissingField), "spec")
 	}
 	return m, nil
 }

@@ -74,11 +74,12 @@ func Check(objects []map[string]any, c *Cluster) []Problem {
 }
 
 // apiAllowed matches "group/version/Kind" (core: "v1/Kind") against the
-// cluster's globs.
+// cluster's globs, where "*" alone means every API (path.Match's * stops
+// at a slash, so as a glob it would match none).
 func apiAllowed(globs []string, apiVersion, kind string) bool {
 	key := apiVersion + "/" + kind
 	for _, g := range globs {
-		if ok, _ := path.Match(g, key); ok {
+		if ok, _ := path.Match(g, key); ok || g == "*" {
 			return true
 		}
 	}

@@ -162,3 +162,13 @@ func TestRunPolicies(t *testing.T) {
 		t.Errorf("RunPolicies(latest image) = %v, want one problem carrying the command's output", got)
 	}
 }
+
+// "*" in apis means every API: as a path.Match glob it would match none,
+// since its * stops at a slash.
+func TestCheckEveryAPI(t *testing.T) {
+	every := &gitops.Cluster{Name: "gke-eu-3", Capabilities: gitops.Capabilities{APIs: []string{"*"}}}
+	objs := objects(t, "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+	if got := gitops.Check(objs, every); len(got) != 0 {
+		t.Errorf("Check with apis [\"*\"] = %v, want no problem", got)
+	}
+}

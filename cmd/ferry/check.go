@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot/check"
+	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 )
@@ -45,6 +46,18 @@ error annotation and appends a summary to $GITHUB_STEP_SUMMARY.`,
 	return cmd
 }
 
+// hasConfig requires a valid ferry.yaml at commit: a gate that checks a
+// repo ferry does not describe must fail, not pass (an *InputError: exit
+// 2).
+func hasConfig(repo *gitstore.Store, commit plumbing.Hash) error {
+	fsys, err := repo.FS(commit)
+	if err != nil {
+		return err
+	}
+	_, err = gitops.LoadConfig(fsys)
+	return err
+}
+
 // resolve resolves the flag's revision, a usage error if it names nothing.
 func resolve(repo *gitstore.Store, flag, rev string) (plumbing.Hash, error) {
 	h, err := repo.Resolve(rev)
@@ -70,6 +83,9 @@ func (o *checkOptions) run(ctx context.Context, w io.Writer) error {
 	}
 	head, err := resolve(repo, "HEAD", "HEAD")
 	if err != nil {
+		return err
+	}
+	if err := hasConfig(repo, head); err != nil {
 		return err
 	}
 	rep, err := check.ChangeReport(ctx, repo, base, head, render.New())
@@ -133,6 +149,9 @@ func (o *verifyOptions) run(ctx context.Context, w io.Writer) error {
 	}
 	head, err := resolve(repo, "HEAD", "HEAD")
 	if err != nil {
+		return err
+	}
+	if err := hasConfig(repo, head); err != nil {
 		return err
 	}
 	commits, err := check.FirstParents(ctx, repo, since, head)
