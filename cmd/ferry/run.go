@@ -33,7 +33,7 @@ func (o *repoOptions) flags(cmd *cobra.Command) {
 
 // newBot opens the repo at o.dir with the local forge.
 func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error) {
-	repo, err := o.open(o.dir)
+	repo, err := o.openRepo(o.dir)
 	if err != nil {
 		return nil, err
 	}
