@@ -83,7 +83,10 @@ func (b *Bot) carry(ctx context.Context, s *Snapshot, a planner.Action) (Outcome
 		return out, nil
 	}
 	if err != nil {
-		return out, err
+		// The edit reads only the workload's files: what stops it stops
+		// this workload, not the run.
+		out.Failed = map[string]error{a.Workload: err}
+		return out, nil
 	}
 	msg := b.message(s, a, edit)
 	if b.opts.DryRun {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -86,6 +87,10 @@ type Outcome struct {
 	Workloads []string
 	// Skipped says why nothing was done, e.g. another run moved the branch.
 	Skipped string
+	// Failed holds the workloads whose edit could not be made, each with
+	// why (their files are bad input, a derived overlay does not build):
+	// those workloads stop, the others of the run, and of a wave, go on.
+	Failed map[string]error
 }
 
 // Report is what a run did.
@@ -94,6 +99,16 @@ type Report struct {
 	Outcomes []Outcome
 	// Plan is the last plan made.
 	Plan *planner.Plan
+}
+
+// Failed returns each workload that a stage of the run could not be made
+// for, with the last reason.
+func (r *Report) Failed() map[string]error {
+	out := map[string]error{}
+	for _, o := range r.Outcomes {
+		maps.Copy(out, o.Failed)
+	}
+	return out
 }
 
 // Merged counts the stages that landed.

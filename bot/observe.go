@@ -180,6 +180,10 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 // WorkloadInput is what the planner needs of a workload's state.
 func WorkloadInput(st *gitops.State) planner.WorkloadState {
 	pw := planner.WorkloadState{Name: st.Workload, PinnedBy: st.PinnedBy, Clusters: map[string]planner.Presence{}}
+	if st.Unreadable != nil {
+		pw.Unreadable = st.Unreadable.Error()
+		return pw
+	}
 	for c := range st.Overlays {
 		pw.Clusters[c] = planner.Presence{Overlay: true}
 	}
@@ -258,10 +262,16 @@ func (b *Bot) validate(ctx context.Context, s *Snapshot) error {
 		}
 		for _, e := range fresh {
 			problems, err := b.validatePair(ctx, s, e.Workload, migs[e.Migration])
-			if err != nil {
+			w := &in.Workloads[at[e.Workload]]
+			var ie *gitops.InputError
+			var be *render.BuildError
+			switch {
+			case errors.As(err, &ie), errors.As(err, &be):
+				// Its own files are broken: it stops, the others go on.
+				w.Unreadable = err.Error()
+			case err != nil:
 				return err
 			}
-			w := &in.Workloads[at[e.Workload]]
 			w.Problems = append(w.Problems, problems...)
 			s.validated[e.Workload] = true
 		}
@@ -279,14 +289,13 @@ func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m plan
 	var out []string
 	for _, t := range m.To {
 		problems, err := s.Repo.ValidatePair(ctx, w, m.From, t)
-		var be *render.BuildError
 		var ue *render.UnverifiableError
 		switch {
-		case errors.As(err, &be), errors.As(err, &ue):
+		case errors.As(err, &ue):
 			out = append(out, err.Error())
 			continue
 		case err != nil:
-			return nil, err
+			return nil, err // a *render.BuildError: the source overlay is broken
 		}
 		for _, p := range problems {
 			out = append(out, p.String())
@@ -296,11 +305,7 @@ func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m plan
 		return out, nil
 	}
 	if _, err := s.Repo.DeployEdit(ctx, w, m.From, m.To); err != nil {
-		var ie *gitops.InputError
-		if errors.As(err, &ie) {
-			return nil, err
-		}
-		out = append(out, err.Error())
+		out = append(out, err.Error()) // bad input in the workload's files stops it alone
 	}
 	return out, nil
 }

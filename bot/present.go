@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -285,6 +286,12 @@ func (b *Bot) progress(o Outcome) {
 		return
 	}
 	a := o.Action
+	for _, w := range slices.Sorted(maps.Keys(o.Failed)) {
+		fmt.Fprintf(b.opts.Progress, "%s: %s: failed: %v\n", w, a.Stage, o.Failed[w])
+	}
+	if len(o.Failed) > 0 && o.Commit.IsZero() {
+		return // nothing else was made
+	}
 	if len(o.Workloads) > 0 {
 		a.Workload = strings.Join(o.Workloads, ", ")
 	}

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/ferry-dev/ferry/bot/convention"
 
@@ -74,14 +73,20 @@ func (b *Bot) carryWave(ctx context.Context, s *Snapshot, acts []planner.Action)
 			continue // nothing to do for this one in the tree as it is now
 		}
 		if err != nil {
-			return out, fmt.Errorf("%s: %w", a.Workload, err)
+			if out.Failed == nil {
+				out.Failed = map[string]error{}
+			}
+			out.Failed[a.Workload] = err // this workload only: the wave goes on without it
+			continue
 		}
 		edits = append(edits, e)
 		made = append(made, a)
 		changes = append(changes, e.Changes...)
 	}
 	if len(made) == 0 {
-		out.Skipped = "the stage changes nothing in the tree as it is now"
+		if len(out.Failed) == 0 {
+			out.Skipped = "the stage changes nothing in the tree as it is now"
+		}
 		return out, nil
 	}
 	acts = made

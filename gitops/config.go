@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 

@@ -26,6 +26,10 @@ type State struct {
 	// Weights maps each cluster with a traffic backend to its weight; nil
 	// when the workload has no traffic (a worker).
 	Weights traffic.Weights
+	// Unreadable is set, and nothing else but Workload, when one of the
+	// workload's files is bad input (an *InputError naming it): the
+	// problem stops this workload only.
+	Unreadable error
 }
 
 // Registration is where a (workload, cluster) pair is registered.
@@ -111,11 +115,18 @@ func workloadFiles(fsys fs.FS, dir string) (map[string][]byte, error) {
 	return files, err
 }
 
-// ReadStates reads the states of workloads ws on every core, in order.
+// ReadStates reads the states of workloads ws on every core, in order. A
+// workload whose own files are bad input gets a State with only
+// Unreadable set, and the others are read all the same; any other error
+// (the repo cannot be read) is returned.
 func (r *Repo) ReadStates(ws []*Workload) ([]*State, error) {
 	out := make([]*State, len(ws))
 	err := parallel(len(ws), func(i int) (err error) {
 		out[i], err = r.ReadState(ws[i])
+		var ie *InputError
+		if errors.As(err, &ie) {
+			out[i], err = &State{Workload: ws[i].Name, Unreadable: err}, nil
+		}
 		return err
 	})
 	if err != nil {

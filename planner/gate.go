@@ -60,6 +60,9 @@ const (
 	GateMaxInFlight
 	// GateMaxOpen: the pull request is Count of Limit open at once.
 	GateMaxOpen
+	// GateUnreadable: the workload's files are bad input; Reason names
+	// the file and line.
+	GateUnreadable
 )
 
 // Gate is one condition of a stage with its figures: a gate that passed
@@ -168,6 +171,8 @@ func (g Gate) String() string {
 			return fmt.Sprintf("maxInFlight %d reached", g.Limit)
 		}
 		return fmt.Sprintf("maxInFlight %d of %d", g.Count, g.Limit)
+	case GateUnreadable:
+		return "unreadable: " + g.Reason
 	case GateMaxOpen:
 		if g.Holds {
 			return fmt.Sprintf("maxOpen %d reached", g.Limit)

@@ -75,13 +75,14 @@ type Entry struct {
 }
 
 // Finished reports whether no workload has anything left to do: each is
-// done, or stopped by validation, which no time or health will change.
+// done, or stopped by validation or by unreadable files, which no time or
+// health will change.
 func (p *Plan) Finished() bool {
 	for _, e := range p.Entries {
 		if e.Phase == Done {
 			continue
 		}
-		if e.Next != nil || e.Wait == nil || e.Wait.Kind != GateValidation {
+		if e.Next != nil || e.Wait == nil || (e.Wait.Kind != GateValidation && e.Wait.Kind != GateUnreadable) {
 			return false
 		}
 	}

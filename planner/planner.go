@@ -341,6 +341,11 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		e.Wait = unexplained("no workload " + name + " in the repo")
 		return e
 	}
+	if w.Unreadable != "" {
+		e.Phase = Unexplained
+		e.Wait = hold(Gate{Kind: GateUnreadable, Reason: w.Unreadable})
+		return e
+	}
 	v := pl.view(m, w)
 	e.Share = v.share
 	pinned := w.PinnedBy == m.Name

@@ -280,12 +280,13 @@ func TestGateString(t *testing.T) {
 		{planner.Gate{Kind: planner.GateValidation, Holds: true, Problems: []string{"a", "b", "c"}}, "validation: a (and 2 more)"},
 		{planner.Gate{Kind: planner.GateValidation, Clusters: []string{"x", "y"}}, "validated for x, y"},
 		{planner.Gate{Kind: planner.GateClosed, Holds: true, PR: 41}, "PR #41 closed unmerged"},
+		{planner.Gate{Kind: planner.GateUnreadable, Holds: true, Reason: "traffic/a.yaml:3: malformed YAML"}, "unreadable: traffic/a.yaml:3: malformed YAML"},
 	} {
 		if got := c.g.String(); got != c.want {
 			t.Errorf("%+v.String() = %q, want %q", c.g, got, c.want)
 		}
 	}
-	for k := planner.GatePinnedBy; k <= planner.GateMaxOpen; k++ {
+	for k := planner.GatePinnedBy; k <= planner.GateUnreadable; k++ {
 		if s := (planner.Gate{Kind: k, Commit: "abc"}).String(); strings.HasPrefix(s, "gate ") {
 			t.Errorf("GateKind %d has no rendering: %q", k, s)
 		}

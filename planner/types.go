@@ -89,6 +89,10 @@ type WorkloadState struct {
 	// "Deployment/recs-model nodeSelector accelerator nvidia-tesla-a100 not
 	// on gke-eu-2". The caller validates only workloads not yet pinned.
 	Problems []string
+	// Unreadable says why the workload's files could not be read, naming
+	// the file and line; the workload stops until a person fixes them,
+	// and the others go on.
+	Unreadable string
 }
 
 // Presence says what of a workload a cluster has.

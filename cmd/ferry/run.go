@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +19,7 @@ import (
 	ghforge "github.com/ferry-dev/ferry/bot/github"
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/planner"
 )
 
 // repoOptions are the flags every command that reads git shares.
@@ -167,9 +170,37 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d passes, %d stages %s\n", rep.Passes, countDone(rep, o.dryRun), verb)
 	if rep.Plan != nil {
-		return rep.Plan.WriteText(stdout)
+		if err := rep.Plan.WriteText(stdout); err != nil {
+			return err
+		}
 	}
-	return nil
+	return stopped(rep.Plan, rep.Failed())
+}
+
+// stopped is the error naming the workloads whose own files stopped them
+// (unreadable, or a stage that could not be made), so the command exits 1
+// while the others went on; nil when there are none.
+func stopped(p *planner.Plan, failed map[string]error) error {
+	why := map[string]string{}
+	for w, err := range failed {
+		why[w] = err.Error()
+	}
+	if p != nil {
+		for _, e := range p.Entries {
+			if e.Wait != nil && e.Wait.Kind == planner.GateUnreadable {
+				why[e.Workload] = e.Wait.Reason
+			}
+		}
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	var lines []string
+	for _, w := range slices.Sorted(maps.Keys(why)) {
+		lines = append(lines, fmt.Sprintf("  %s: %s", w, why[w]))
+	}
+	return fmt.Errorf("%d %s stopped by a problem in %s own files; the others went on:\n%s",
+		len(why), plural(len(why), "workload", "workloads"), plural(len(why), "its", "their"), strings.Join(lines, "\n"))
 }
 
 func countDone(rep *bot.Report, dry bool) int {
@@ -214,9 +245,13 @@ func (o *planOptions) run(ctx context.Context, stdout io.Writer) error {
 	if o.output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(s.Plan)
+		if err := enc.Encode(s.Plan); err != nil {
+			return err
+		}
+	} else if err := s.Plan.WriteText(stdout); err != nil {
+		return err
 	}
-	return s.Plan.WriteText(stdout)
+	return stopped(s.Plan, nil)
 }
 
 // githubBot clones the repo at --repo and returns a bot whose forge is

@@ -55,6 +55,9 @@ type statusJSON struct {
 	Weights    map[string]int    `json:"weights,omitempty"`
 	PinnedBy   string            `json:"pinnedBy,omitempty"`
 	Stages     map[string]string `json:"stages,omitempty"`
+	// Problem is why the workload's files cannot be read; it stops this
+	// workload only.
+	Problem string `json:"problem,omitempty"`
 }
 
 func (o *statusOptions) run(w io.Writer) error {
@@ -81,6 +84,9 @@ func (o *statusOptions) run(w io.Writer) error {
 		st := states[i]
 		j := statusJSON{Name: wl.Name, Owner: wl.Owner, Clusters: orEmpty(wl.Clusters(repo.Inventory)), Overlays: wl.Overlays,
 			Registered: map[string]string{}, PinnedBy: st.PinnedBy, Stages: map[string]string{}}
+		if st.Unreadable != nil {
+			j.Problem = st.Unreadable.Error()
+		}
 		for c, r := range st.Registrations {
 			j.Registered[c] = r.File
 		}
@@ -104,7 +110,10 @@ func (o *statusOptions) run(w io.Writer) error {
 	if o.output == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"workloads": out})
+		if err := enc.Encode(map[string]any{"workloads": out}); err != nil {
+			return err
+		}
+		return unreadable(out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKLOAD\tOWNER\tCLUSTERS\tREGISTERED\tWEIGHTS\tSTAGE")
@@ -119,10 +128,31 @@ func (o *statusOptions) run(w io.Writer) error {
 		if j.PinnedBy != "" {
 			stages = append(stages, "pinned-by="+j.PinnedBy)
 		}
+		if j.Problem != "" {
+			stages = []string{"problem: " + j.Problem} // the phases of a workload ferry cannot read mean nothing
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", j.Name, dash(j.Owner), dash(strings.Join(j.Clusters, ",")),
 			dash(strings.Join(slices.Sorted(maps.Keys(j.Registered)), ",")), dash(strings.Join(weights, ",")), dash(strings.Join(stages, " ")))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return unreadable(out)
+}
+
+// unreadable is the error naming the workloads whose files cannot be
+// read, after status listed every workload: exit 1.
+func unreadable(out []statusJSON) error {
+	var problems []string
+	for _, j := range out {
+		if j.Problem != "" {
+			problems = append(problems, j.Name)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d %s cannot be read: %s", len(problems), plural(len(problems), "workload", "workloads"), strings.Join(problems, ", "))
+	}
+	return nil
 }
 
 func dash(s string) string {
