@@ -164,6 +164,31 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// With workloads at the root, ferry's own migrations folder is not a
+// workload.
+func TestLoadRootWorkloads(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range goodRepo {
+		files[strings.TrimPrefix(k, "apps/")] = v
+	}
+	files["ferry.yaml"] = strings.NewReplacer(
+		"workloads: apps/{workload}\n", "workloads: \"{workload}\"\n",
+		"overlay: apps/{workload}/overlays/{cluster}\n", "overlay: \"{workload}/overlays/{cluster}\"\n",
+		"pin: apps/{workload}/base/kustomization.yaml\n", "pin: \"{workload}/base/kustomization.yaml\"\n",
+	).Replace(goodRepo["ferry.yaml"])
+	repo, err := load(t, writeRepo(t, files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range repo.Workloads {
+		names = append(names, w.Name)
+	}
+	if diff := cmp.Diff([]string{"web", "worker"}, names); diff != "" {
+		t.Errorf("workloads at the root mismatch (-want +got):\n%s", diff)
+	}
+}
+
 // TestLoadBadInput covers each kind of bad input of DESIGN.md section 8: a
 // clear error naming the file and line, and nothing written.
 func TestLoadBadInput(t *testing.T) {

@@ -153,8 +153,8 @@ func discover(fsys fs.FS, cfg *Config, inv *Inventory, o LoadOptions) ([]*Worklo
 			}
 			continue
 		}
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
+		if strings.HasPrefix(e.Name(), ".") || path.Join(parent, e.Name()) == cfg.Migrations {
+			continue // hidden, or ferry's own folder (workloads: "{workload}" at the root)
 		}
 		if err := CheckName("workload", e.Name()); err != nil {
 			return nil, inputErr(path.Join(parent, e.Name()), 0, err)

@@ -42,8 +42,26 @@ error annotation and appends a summary to $GITHUB_STEP_SUMMARY.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.dir, "dir", "C", ".", "the deployment repo")
-	cmd.Flags().StringVar(&o.base, "base", "", "the base of the change (default origin/main if it exists, else main)")
+	cmd.Flags().StringVar(&o.base, "base", "", "the base of the change (default: origin/HEAD, else the first of origin/main, main, origin/master, master)")
 	return cmd
+}
+
+// defaultCheckBase is the base a change is checked against without
+// --base: the remote's default branch (origin/HEAD) when the clone knows
+// it, else the first of origin/main, main, origin/master and master that
+// exists. Not HEAD's branch: that is the change.
+func defaultCheckBase(repo *gitstore.Store) (plumbing.Hash, error) {
+	revs := []string{"origin/main", "main", "origin/master", "master"}
+	if h, err := repo.Resolve("refs/remotes/origin/HEAD"); err == nil {
+		return h, nil
+	}
+	for _, rev := range revs {
+		h, err := repo.Resolve(rev)
+		if !errors.Is(err, gitstore.ErrUnknownRevision) {
+			return h, err
+		}
+	}
+	return plumbing.ZeroHash, usageErrorf("no base branch: none of %s exists; name one with --base", strings.Join(revs, ", "))
 }
 
 // hasConfig requires a valid ferry.yaml at commit: a gate that checks a
@@ -75,8 +93,8 @@ func (o *checkOptions) run(ctx context.Context, w io.Writer) error {
 	var base plumbing.Hash
 	if o.base != "" {
 		base, err = resolve(repo, "--base", o.base)
-	} else if base, err = repo.Resolve("origin/main"); errors.Is(err, gitstore.ErrUnknownRevision) {
-		base, err = resolve(repo, "--base", "main")
+	} else {
+		base, err = defaultCheckBase(repo)
 	}
 	if err != nil {
 		return err

@@ -31,15 +31,24 @@ type repoOptions struct {
 
 func (o *repoOptions) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.dir, "dir", "C", ".", "the deployment repo")
-	cmd.Flags().StringVar(&o.base, "base", "main", "the base branch")
+	cmd.Flags().StringVar(&o.base, "base", "", "the base branch (default: the repo's, as HEAD names it)")
+}
+
+// defaultBase sets the base branch to the repo's own when no --base names
+// one: the branch HEAD names (master in many real repos, not always main).
+func (o *repoOptions) defaultBase(repo *gitstore.Store) {
+	if o.base == "" {
+		o.base = repo.DefaultBranch()
+	}
 }
 
 // newBot opens the repo at o.dir with the local forge.
-func (o *repoOptions) newBot(ro runOptions, progress io.Writer) (*bot.Bot, error) {
+func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, error) {
 	repo, err := o.openRepo(o.dir)
 	if err != nil {
 		return nil, err
 	}
+	o.defaultBase(repo)
 	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor}
 	health, err := argoHealth(repo, o.base, o.getenv)
 	if err != nil {
@@ -139,6 +148,15 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.shard, o.shards, err = parseShard(o.shardS); err != nil {
 		return err
 	}
+	var b *bot.Bot
+	if o.forge == "github" {
+		b, err = o.githubBot(ctx, stderr)
+	} else {
+		b, err = o.newBot(o, stderr)
+	}
+	if err != nil {
+		return err
+	}
 	var follow *bot.Worktree
 	if o.forge == "local" && !o.dryRun {
 		var dirty *bot.DirtyError
@@ -147,15 +165,6 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		} else if err != nil {
 			return err
 		}
-	}
-	var b *bot.Bot
-	if o.forge == "github" {
-		b, err = o.githubBot(ctx, stderr)
-	} else {
-		b, err = o.newBot(*o, stderr)
-	}
-	if err != nil {
-		return err
 	}
 	rep, err := b.Run(ctx, o.once)
 	if cerr := follow.CatchUp(); err == nil && cerr != nil {
@@ -234,7 +243,7 @@ func (o *planOptions) run(ctx context.Context, stdout io.Writer) error {
 	if o.output != "text" && o.output != "json" {
 		return usageErrorf("--output %q: want text or json", o.output)
 	}
-	b, err := o.newBot(runOptions{repoOptions: o.repoOptions, dryRun: true}, nil)
+	b, err := o.newBot(&runOptions{dryRun: true}, nil)
 	if err != nil {
 		return err
 	}
@@ -262,11 +271,12 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 	if err != nil {
 		return nil, usageErrorf("--repo %s: %v", o.repoURL, err)
 	}
-	gopts.Base = o.base
 	repo, err := o.clone(ctx, gopts.GitURL, gitstore.CloneOptions{Auth: gopts.GitAuth()})
 	if err != nil {
 		return nil, err
 	}
+	o.defaultBase(repo)
+	gopts.Base = o.base
 	forge, err := ghforge.New(repo, gopts)
 	if err != nil {
 		return nil, err

@@ -49,6 +49,8 @@ func TestResolve(t *testing.T) {
 		{"HEAD^", base},
 		{"main~0", next},
 		{"v2^0", base},
+		{base.String()[:7], base}, // as ferry and git print it
+		{next.String()[:12], next},
 	}
 	for _, tt := range tests {
 		got, err := r.Resolve(tt.rev)
@@ -56,10 +58,29 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q) = %s, %v, want %s", tt.rev, got, err, tt.want)
 		}
 	}
-	for _, rev := range []string{"nope", "refs/heads/nope", "0123456789012345678901234567890123456789", "", "main~2", "main^2", "main~x"} {
+	for _, rev := range []string{"nope", "refs/heads/nope", "0123456789012345678901234567890123456789", "", "main~2", "main^2", "main~x", "0123456", base.String()[:3]} {
 		if _, err := r.Resolve(rev); !errors.Is(err, ErrUnknownRevision) {
 			t.Errorf("Resolve(%q) error = %v, want ErrUnknownRevision", rev, err)
 		}
+	}
+}
+
+func TestDefaultBranch(t *testing.T) {
+	r, base := newBaseRepo(t)
+	if err := r.UpdateRef("refs/heads/master", plumbing.ZeroHash, base); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.s.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, "refs/heads/master")); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.DefaultBranch(); got != "master" {
+		t.Errorf("DefaultBranch() with HEAD at master = %q, want master", got)
+	}
+	if err := r.s.SetReference(plumbing.NewSymbolicReference("refs/remotes/origin/HEAD", "refs/remotes/origin/trunk")); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.DefaultBranch(); got != "trunk" {
+		t.Errorf("DefaultBranch() with origin/HEAD at origin/trunk = %q, want trunk", got)
 	}
 }
 

@@ -122,8 +122,8 @@ func Clone(ctx context.Context, url string, o CloneOptions) (*Store, error) {
 
 // Resolve returns the commit that rev names: "HEAD", a full ref name
 // ("refs/heads/main"), a branch, a tag (annotated tags are peeled), a
-// remote-tracking branch ("origin/main") or a full 40-digit commit hash, tried
-// in that order. An unknown rev returns an error wrapping [ErrUnknownRevision].
+// remote-tracking branch ("origin/main"), a full 40-digit commit hash or
+// an unambiguous prefix of one (4 digits or more), tried in that order. An unknown rev returns an error wrapping [ErrUnknownRevision].
 func (r *Store) Resolve(rev string) (plumbing.Hash, error) {
 	if i := strings.IndexAny(rev, "~^"); i > 0 {
 		return r.ancestor(rev, i)
@@ -159,6 +159,16 @@ func (r *Store) Resolve(rev string) (plumbing.Hash, error) {
 			return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, err)
 		}
 		return r.peel(rev, ref.Hash())
+	}
+	if len(rev) >= 4 && len(rev) < 40 {
+		if _, err := hex.DecodeString(rev + rev[:len(rev)%2]); err == nil {
+			// A short hash, as ferry and git print them.
+			if h, err := r.repo.ResolveRevision(plumbing.Revision(rev)); err == nil {
+				if _, err := object.GetCommit(r.s, *h); err == nil {
+					return *h, nil
+				}
+			}
+		}
 	}
 	return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w", rev, ErrUnknownRevision)
 }
@@ -222,4 +232,24 @@ func (r *Store) peel(rev string, h plumbing.Hash) (plumbing.Hash, error) {
 		}
 	}
 	return plumbing.ZeroHash, fmt.Errorf("resolve %s: %w: tag chain too long", rev, ErrUnknownRevision)
+}
+
+// DefaultBranch is the branch HEAD names: the one checked out, a bare
+// repository's default, or in a clone the remote's default branch. It is
+// "main" when HEAD names no branch (detached).
+func (r *Store) DefaultBranch() string {
+	for _, n := range []plumbing.ReferenceName{"refs/remotes/origin/HEAD", plumbing.HEAD} {
+		ref, err := r.repo.Reference(n, false)
+		if err != nil || ref.Type() != plumbing.SymbolicReference {
+			continue
+		}
+		t := ref.Target()
+		if t.IsBranch() {
+			return t.Short()
+		}
+		if t.IsRemote() {
+			return strings.TrimPrefix(t.String(), "refs/remotes/origin/")
+		}
+	}
+	return "main"
 }
