@@ -90,6 +90,13 @@ type PullRequestsConfig struct {
 // manifests on stdin.
 type ValidateConfig struct {
 	Commands []Command `yaml:"commands"`
+	// Env names the environment variables a command gets besides PATH,
+	// HOME and FERRY_CLUSTER: nothing else of ferry's environment (its
+	// GitHub token, App key, Argo CD token) reaches a policy tool.
+	Env []string `yaml:"env"`
+	// Timeout bounds each command, with every process it started; two
+	// minutes when absent.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // A Command is one policy tool: its name in reports and its argv.

@@ -29,6 +29,6 @@ func (repo *Repo) ValidatePair(ctx context.Context, w *Workload, from, to string
 		objects[i] = o.Object
 	}
 	problems := Check(objects, target)
-	problems = append(problems, RunPolicies(ctx, repo.Config.Validate.Commands, res.YAML, to)...)
+	problems = append(problems, RunPolicies(ctx, repo.Config.Validate, repo.getenv, res.YAML, to)...)
 	return problems, nil
 }

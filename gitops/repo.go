@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"runtime"
 	"slices"
@@ -29,6 +30,7 @@ type Repo struct {
 
 	fsys     fs.FS
 	renderer *render.Renderer
+	getenv   func(string) string
 	regs     RegistrationAdapter
 	traffic  TrafficAdapter
 }
@@ -93,6 +95,9 @@ type LoadOptions struct {
 	// Renderer builds the overlays, and caches builds across loads of
 	// the same repo; a new one by default.
 	Renderer *render.Renderer
+	// Getenv reads the variables validate.env passes to the policy
+	// commands; os.Getenv by default.
+	Getenv func(string) string
 	// SkipOwners leaves Workload.Owner empty and does not read the
 	// Backstage catalog files: the planner does not need them, and in a
 	// repo of 10,000 workloads they are a fifth of the reading.
@@ -120,6 +125,9 @@ func LoadWith(fsys fs.FS, o LoadOptions) (*Repo, error) {
 	r := &Repo{Config: cfg, Inventory: inv, Migrations: migs, Workloads: ws, fsys: fsys, renderer: o.Renderer}
 	if r.renderer == nil {
 		r.renderer = render.New()
+	}
+	if r.getenv = o.Getenv; r.getenv == nil {
+		r.getenv = os.Getenv
 	}
 	r.regs, r.traffic = newAdapters(cfg, inv)
 	return r, nil

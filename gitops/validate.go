@@ -180,22 +180,46 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// PolicyTimeout bounds each validate command.
+// PolicyTimeout bounds each validate command when validate.timeout does
+// not.
 const PolicyTimeout = 2 * time.Minute
 
 // RunPolicies runs the team's validate commands with the rendered target
 // manifests on stdin. A command that fails blocks the pair: its Problem
 // carries the command's output.
-func RunPolicies(ctx context.Context, cmds []Command, manifests []byte, cluster string) []Problem {
+//
+// Each command gets a clean environment: PATH, HOME, FERRY_CLUSTER and the
+// variables v.Env names, read through getenv; never the rest of ferry's,
+// which holds its tokens. It runs in a process group of its own, and at
+// the timeout the whole group is killed, children and all.
+func RunPolicies(ctx context.Context, v ValidateConfig, getenv func(string) string, manifests []byte, cluster string) []Problem {
+	timeout := v.Timeout.Duration
+	if timeout <= 0 {
+		timeout = PolicyTimeout
+	}
+	env := []string{"FERRY_CLUSTER=" + cluster}
+	for _, k := range append([]string{"PATH", "HOME"}, v.Env...) {
+		if val := getenv(k); val != "" {
+			env = append(env, k+"="+val)
+		}
+	}
 	var out []Problem
-	for _, c := range cmds {
-		ctx, cancel := context.WithTimeout(ctx, PolicyTimeout)
+	for _, c := range v.Commands {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		cmd := exec.CommandContext(ctx, c.Run[0], c.Run[1:]...)
 		cmd.Stdin = bytes.NewReader(manifests)
-		cmd.Env = append(cmd.Environ(), "FERRY_CLUSTER="+cluster)
+		cmd.Env = env
+		ownGroup(cmd)
+		// A child that keeps the output pipe open must not keep ferry
+		// waiting once the group is killed.
+		cmd.WaitDelay = time.Second
 		output, err := cmd.CombinedOutput()
+		timedOut := ctx.Err() == context.DeadlineExceeded
 		cancel()
-		if err != nil {
+		switch {
+		case timedOut:
+			out = append(out, Problem{Object: "policy/" + c.Name, Reason: fmt.Sprintf("timed out on %s after %s: %s", cluster, timeout, strings.TrimSpace(string(output)))})
+		case err != nil:
 			out = append(out, Problem{Object: "policy/" + c.Name, Reason: fmt.Sprintf("failed on %s (%v): %s", cluster, err, strings.TrimSpace(string(output)))})
 		}
 	}

@@ -3,8 +3,11 @@ package gitops_test
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
@@ -151,13 +154,13 @@ spec: {template: {spec: {containers: [{name: t, resources: {requests: {nvidia.co
 }
 
 func TestRunPolicies(t *testing.T) {
-	cmds := []gitops.Command{
+	v := gitops.ValidateConfig{Commands: []gitops.Command{
 		{Name: "no-latest", Run: []string{"sh", "-c", `if grep -q ':latest' ; then echo "image tag latest is not allowed on $FERRY_CLUSTER"; exit 1; fi`}},
-	}
-	if got := gitops.RunPolicies(t.Context(), cmds, []byte("image: web:1.2.3\n"), "gke-eu-2"); len(got) != 0 {
+	}}
+	if got := gitops.RunPolicies(t.Context(), v, os.Getenv, []byte("image: web:1.2.3\n"), "gke-eu-2"); len(got) != 0 {
 		t.Errorf("RunPolicies(pinned image) = %v, want no problems", got)
 	}
-	got := gitops.RunPolicies(t.Context(), cmds, []byte("image: web:latest\n"), "gke-eu-2")
+	got := gitops.RunPolicies(t.Context(), v, os.Getenv, []byte("image: web:latest\n"), "gke-eu-2")
 	if len(got) != 1 || got[0].Object != "policy/no-latest" || !strings.Contains(got[0].Reason, "image tag latest is not allowed on gke-eu-2") {
 		t.Errorf("RunPolicies(latest image) = %v, want one problem carrying the command's output", got)
 	}
@@ -170,5 +173,65 @@ func TestCheckEveryAPI(t *testing.T) {
 	objs := objects(t, "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
 	if got := gitops.Check(objs, every); len(got) != 0 {
 		t.Errorf("Check with apis [\"*\"] = %v, want no problem", got)
+	}
+}
+
+// A policy command gets PATH, HOME, FERRY_CLUSTER and what validate.env
+// lists: never ferry's tokens.
+func TestRunPoliciesCleanEnvironment(t *testing.T) {
+	vars := map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": "/home/ferry", "GITHUB_TOKEN": "ghs_secret",
+		"FERRY_APP_PRIVATE_KEY": "-----BEGIN", "ARGOCD_AUTH_TOKEN": "argo-secret", "CONFTEST_POLICY": "policy/",
+	}
+	v := gitops.ValidateConfig{
+		Commands: []gitops.Command{{Name: "env", Run: []string{"sh", "-c", "env | sort; exit 1"}}},
+		Env:      []string{"CONFTEST_POLICY"},
+	}
+	got := gitops.RunPolicies(t.Context(), v, func(k string) string { return vars[k] }, nil, "gke-eu-2")
+	if len(got) != 1 {
+		t.Fatalf("RunPolicies = %v, want the one failure that prints the environment", got)
+	}
+	for _, want := range []string{"CONFTEST_POLICY=policy/", "FERRY_CLUSTER=gke-eu-2", "HOME=/home/ferry", "PATH="} {
+		if !strings.Contains(got[0].Reason, want) {
+			t.Errorf("the command's environment has no %s:\n%s", want, got[0].Reason)
+		}
+	}
+	for _, secret := range []string{"ghs_secret", "BEGIN", "argo-secret"} {
+		if strings.Contains(got[0].Reason, secret) {
+			t.Errorf("the command saw %q:\n%s", secret, got[0].Reason)
+		}
+	}
+}
+
+// At the timeout the command is killed with every process it started,
+// and RunPolicies returns without waiting for them.
+func TestRunPoliciesTimeoutKillsChildren(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	v := gitops.ValidateConfig{
+		Commands: []gitops.Command{{Name: "hangs", Run: []string{"sh", "-c", `sleep 300 & echo $! > "$0"; echo started; wait`, pidFile}}},
+		Timeout:  gitops.Duration{Duration: 500 * time.Millisecond},
+	}
+	start := time.Now()
+	got := gitops.RunPolicies(t.Context(), v, os.Getenv, nil, "gke-eu-2")
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("RunPolicies took %v: it waited for the child", took)
+	}
+	if len(got) != 1 || !strings.Contains(got[0].Reason, "timed out on gke-eu-2") {
+		t.Errorf("RunPolicies = %v, want one problem saying it timed out", got)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(data))
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return // gone, or dead and waiting for init to reap it
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child %s still runs after the timeout: %s", pid, stat)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
