@@ -152,37 +152,37 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 		sb.WriteString("- no gate applies to this stage\n")
 	}
 	for _, g := range a.Gates {
-		fmt.Fprintf(&sb, "- %s\n", g)
+		fmt.Fprintf(&sb, "- %s\n", mdText(g.String()))
 	}
 	sb.WriteString("\n### What changes\n\n")
 	for _, c := range e.Changes {
 		if c.Delete {
-			fmt.Fprintf(&sb, "- delete `%s`\n", c.Path)
+			fmt.Fprintf(&sb, "- delete %s\n", code(c.Path))
 		}
 	}
 	for _, r := range e.Results {
 		switch {
 		case r.Old == "":
-			fmt.Fprintf(&sb, "- `%s:%d` %s: add %s\n", r.File, r.Line, r.Path, r.New)
+			fmt.Fprintf(&sb, "- %s %s: add %s\n", code(fmt.Sprintf("%s:%d", r.File, r.Line)), code(r.Path), code(r.New))
 		case r.New == "":
-			fmt.Fprintf(&sb, "- `%s:%d` %s: remove %s\n", r.File, r.Line, r.Path, r.Old)
+			fmt.Fprintf(&sb, "- %s %s: remove %s\n", code(fmt.Sprintf("%s:%d", r.File, r.Line)), code(r.Path), code(r.Old))
 		default:
-			fmt.Fprintf(&sb, "- `%s:%d` %s: %s → %s\n", r.File, r.Line, r.Path, r.Old, r.New)
+			fmt.Fprintf(&sb, "- %s %s: %s → %s\n", code(fmt.Sprintf("%s:%d", r.File, r.Line)), code(r.Path), code(r.Old), code(r.New))
 		}
 	}
 	for _, d := range e.Built {
-		fmt.Fprintf(&sb, "- `%s` is new and builds\n", d)
+		fmt.Fprintf(&sb, "- %s is new and builds\n", code(d))
 	}
 	if len(e.Leftovers) > 0 {
 		sb.WriteString("\nPlease check these lines of the derived files; they still mention the source cluster:\n\n")
 		for _, l := range e.Leftovers {
-			fmt.Fprintf(&sb, "- `%s`\n", l)
+			fmt.Fprintf(&sb, "- %s\n", code(l.String()))
 		}
 	}
 	if len(e.Removals) > 0 {
 		sb.WriteString("\n### What the removal deletes\n\n")
 		for _, r := range e.Removals {
-			fmt.Fprintf(&sb, "- %s\n", r)
+			fmt.Fprintf(&sb, "- %s\n", mdText(r))
 		}
 	}
 	var tail strings.Builder
@@ -204,7 +204,7 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 	} else {
 		tail.WriteString("Nothing: this is the last stage.\n")
 	}
-	fmt.Fprintf(&tail, "\n### How to stop it\n\n- pause this workload: add the `%s` label to this pull request\n- pause the migration: set `spec.paused: true` in `%s`\n- roll back: set `spec.abort: true` there; ferry puts all traffic back on the source and removes the targets\n", convention.HoldLabel, migFile(m))
+	fmt.Fprintf(&tail, "\n### How to stop it\n\n- pause this workload: add the `%s` label to this pull request\n- pause the migration: set `spec.paused: true` in %s\n- roll back: set `spec.abort: true` there; ferry puts all traffic back on the source and removes the targets\n", convention.HoldLabel, migFile(m))
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
 	writeManifestDiffs(&sb, b.manifestDiffs(ctx, s, a, e), maxBody-sb.Len()-tail.Len())
@@ -216,7 +216,48 @@ func migFile(m *gitops.Migration) string {
 	if m == nil {
 		return "the Migration"
 	}
-	return m.File
+	return code(m.File)
+}
+
+// code renders repo text as one inline code span, which GitHub shows as
+// it is: no mention, link, markup or HTML. The fence is longer than any
+// run of backticks in s, and a line break becomes a space.
+func code(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || s == "" {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// mdText renders text that may hold repo text (file names, values) as
+// plain Markdown prose: markup characters are escaped, and @, # and URLs
+// get a zero-width space so GitHub neither mentions, links an issue nor
+// autolinks.
+func mdText(s string) string {
+	var b strings.Builder
+	t := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	for i, r := range t {
+		switch {
+		case strings.ContainsRune("\\`*_{}[]<>()#+!|~", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+			if r == '#' {
+				b.WriteString("\u200b")
+			}
+		case r == '@':
+			b.WriteString("@\u200b")
+		case r == ':' && strings.HasPrefix(t[i:], "://"):
+			b.WriteString(":\u200b")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.ReplaceAll(b.String(), "www.", "www\u200b.")
 }
 
 // waveMessage is the commit message of a wave's stage.
@@ -278,7 +319,7 @@ func pauseComment(e planner.Entry, pr *planner.PR) string {
 // holdComment says why ferry turned auto-merge off on pr.
 func holdComment(pr PullRequest) string {
 	return fmt.Sprintf("ferry turned auto-merge off: the head %s is not a commit ferry wrote for %s, and ferry merges only its own commits. "+
-		"To go on, close this pull request and delete the branch; ferry opens it again from the base branch.", short(pr.Head), pr.Branch) + "\n\n" + pauseMarker
+		"To go on, close this pull request and delete the branch; ferry opens it again from the base branch.", short(pr.Head), code(pr.Branch)) + "\n\n" + pauseMarker
 }
 
 func (b *Bot) progress(o Outcome) {

@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/planner"
+	"github.com/ferry-dev/ferry/rewrite"
 )
 
 // snapshot loads fsys as the bot would observe it.
@@ -186,4 +187,86 @@ func TestBody(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Repo text in a pull request body (file names, YAML keys and values, a
+// registration's removal) cannot mention anyone, link, or add markup: it
+// is in code spans, or escaped.
+func TestBodyEscapesRepoText(t *testing.T) {
+	t.Parallel()
+	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(nil, bot.Options{Forge: &bot.Local{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snapshot(t, fsys)
+	const evil = "@octocat ``[x](https://evil.example)`` <img src=x> #1"
+	e := &gitops.Edit{
+		Changes:  []gitops.Change{{Path: "apps/x/" + evil + ".yaml", Delete: true}},
+		Results:  []rewrite.Result{{File: "apps/" + evil, Line: 3, Path: `.metadata.annotations["` + evil + `"]`, Old: evil, New: "`\n::warning::" + evil}},
+		Removals: []string{"gke-eu-1: " + evil},
+	}
+	a := planner.Action{Migration: "eu-1-to-eu-2", Workload: "playlist-api", Stage: planner.Stage{Kind: planner.Cleanup}, From: "gke-eu-1", To: []string{"gke-eu-2"}}
+	body := b.Body(s, a, e)
+	prose := withoutCodeSpans(body)
+	for _, bad := range []string{"@octocat", "](https://", "#1"} {
+		if strings.Contains(prose, bad) {
+			t.Errorf("the body has %q outside a code span:\n%s", bad, prose)
+		}
+	}
+	if unescaped := regexp.MustCompile("(^|[^\\\\])[<`]"); unescaped.MatchString(strings.ReplaceAll(prose, "```", "")) {
+		t.Errorf("the body has an unescaped < or ` outside code:\n%s", prose)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "::") {
+			t.Errorf("a body line starts a workflow command: %q", line)
+		}
+	}
+}
+
+// withoutCodeSpans replaces each inline code span of body (a run of
+// backticks up to the next run of the same length, as CommonMark reads
+// them) and each fenced block by "CODE".
+func withoutCodeSpans(body string) string {
+	var b strings.Builder
+	for i := 0; i < len(body); {
+		if body[i] != '`' {
+			b.WriteByte(body[i])
+			i++
+			continue
+		}
+		n := 0
+		for i+n < len(body) && body[i+n] == '`' {
+			n++
+		}
+		fence := body[i : i+n]
+		end := -1
+		for j := i + n; j < len(body); {
+			k := strings.Index(body[j:], fence)
+			if k < 0 {
+				break
+			}
+			k += j
+			m := 0
+			for k+m < len(body) && body[k+m] == '`' {
+				m++
+			}
+			if m == n {
+				end = k
+				break
+			}
+			j = k + m
+		}
+		if end < 0 {
+			b.WriteString(fence)
+			i += n
+			continue
+		}
+		b.WriteString("CODE")
+		i = end + n
+	}
+	return b.String()
 }

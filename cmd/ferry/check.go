@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -111,12 +113,18 @@ func (o *checkOptions) run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	gh := newAnnotator(o.getenv)
+	resume := gh.stopCommands(w)
 	for _, n := range rep.Notes {
-		fmt.Fprintf(w, "note: %s: %s\n", n.Overlay, n.Message)
+		fmt.Fprintf(w, "note: %s\n", oneLine(n.Overlay+": "+n.Message))
+	}
+	for _, v := range rep.Violations {
+		fmt.Fprintln(w, oneLine(v.String()))
+	}
+	resume()
+	for _, n := range rep.Notes {
 		gh.notice(w, n)
 	}
 	for _, v := range rep.Violations {
-		fmt.Fprintln(w, v)
 		gh.error(w, v)
 	}
 	if err := gh.summary(fmt.Sprintf("ferry check %s..%s", short(base), short(head)), rep.Violations); err != nil {
@@ -185,9 +193,13 @@ func (o *verifyOptions) run(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "ok: %d %s verified\n", len(commits), plural(len(commits), "commit", "commits"))
 		return gh.summary(fmt.Sprintf("ferry verify: %d commits", len(commits)), nil)
 	}
-	fmt.Fprintf(w, "%s %s\n", short(f.Commit), f.Subject)
+	resume := gh.stopCommands(w)
+	fmt.Fprintf(w, "%s %s\n", short(f.Commit), oneLine(f.Subject))
 	for _, v := range f.Violations {
-		fmt.Fprintln(w, v)
+		fmt.Fprintln(w, oneLine(v.String()))
+	}
+	resume()
+	for _, v := range f.Violations {
 		gh.error(w, v)
 	}
 	if err := gh.summary(fmt.Sprintf("ferry verify: commit %s %s", short(f.Commit), f.Subject), f.Violations); err != nil {
@@ -215,6 +227,27 @@ type annotator struct {
 
 func newAnnotator(getenv func(string) string) annotator {
 	return annotator{on: getenv("GITHUB_ACTIONS") == "true", summaryFile: getenv("GITHUB_STEP_SUMMARY")}
+}
+
+// stopCommands makes the runner ignore workflow commands in what ferry
+// prints next, until resume is called: the lines hold repo text (paths,
+// values, commit subjects) that could otherwise read as "::warning::" or
+// "::add-mask::". Outside GitHub Actions it does nothing.
+func (a annotator) stopCommands(w io.Writer) (resume func()) {
+	if !a.on {
+		return func() {}
+	}
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	token := hex.EncodeToString(b[:])
+	fmt.Fprintf(w, "::stop-commands::%s\n", token)
+	return func() { fmt.Fprintf(w, "::%s::\n", token) }
+}
+
+// oneLine keeps repo text on its line: a line break in a path or a
+// message is printed as \n.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
 }
 
 func (a annotator) error(w io.Writer, v check.Violation) {
