@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/ferry-dev/ferry/bot"
@@ -116,7 +114,7 @@ func TestBodies(t *testing.T) {
 					Comment: []byte("The pull request body of " + branch + ".\n"),
 					Files:   []txtar.File{{Name: "body.md", Data: []byte(body)}},
 				}
-				goldenBody(t, filepath.Join("testdata", "bodies", name, p.Stage.String()+".txtar"), a)
+				fixtures.Golden(t, filepath.Join("testdata", "bodies", name, p.Stage.String()+".txtar"), txtar.Format(a), *update, "go test ./bot -run TestBodies -update")
 			}
 			if len(stages) < 5 {
 				t.Errorf("bodies for the stages %v of %s, want pin, deploy, the shifts, cleanup and unpin", stages, want)
@@ -154,26 +152,4 @@ func selecting(t *testing.T, name, glob string) fs.FS {
 		changes = append(changes, gitops.Change{Path: m.File, Data: out})
 	}
 	return gitops.Overlay(fsys, changes)
-}
-
-// goldenBody compares a with file, or writes it there with -update.
-func goldenBody(t *testing.T, file string, a *txtar.Archive) {
-	t.Helper()
-	got := string(txtar.Format(a))
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test ./bot -run TestBodies -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
 }

@@ -140,27 +140,33 @@ func decodeFile(fsys fs.FS, name string, v any) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
+// child is the value below n at mapping key or sequence index k (as a
+// string); nil when there is none. A repeated key gives its last value.
+func child(n *yaml.Node, k string) *yaml.Node {
+	var value *yaml.Node
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				value = n.Content[i+1]
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if fmt.Sprint(i) == k {
+				value = c
+			}
+		}
+	}
+	return value
+}
+
 // lineOf is the line of the node at a path of mapping keys and sequence
 // indexes (as strings) below n, or of its deepest existing ancestor.
 func lineOf(n *yaml.Node, keys ...string) int {
 	line := n.Line
 	for _, k := range keys {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == k {
-					line = n.Content[i].Line
-					next = n.Content[i+1]
-				}
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				if fmt.Sprint(i) == k {
-					next = c
-				}
-			}
-		}
+		next := child(n, k)
 		if next == nil {
 			return line
 		}
@@ -173,25 +179,9 @@ func lineOf(n *yaml.Node, keys ...string) int {
 // strings) below n, or nil.
 func nodeAt(n *yaml.Node, keys ...string) *yaml.Node {
 	for _, k := range keys {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == k {
-					next = n.Content[i+1]
-				}
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				if fmt.Sprint(i) == k {
-					next = c
-				}
-			}
-		}
-		if next == nil {
+		if n = child(n, k); n == nil {
 			return nil
 		}
-		n = next
 	}
 	return n
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,24 +96,7 @@ func TestLineDiff(t *testing.T) {
 // -update.
 func golden(t *testing.T, name string, a *txtar.Archive) {
 	t.Helper()
-	file := filepath.Join("testdata", "edits", name)
-	got := string(txtar.Format(a))
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test ./gitops -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
-	}
+	fixtures.Golden(t, filepath.Join("testdata", "edits", name), txtar.Format(a), *update, "go test ./gitops -update")
 }
 
 // inventory is a small inventory for substitution tests: a value that is
