@@ -119,7 +119,7 @@ func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gito
 	if old != commit {
 		if err := b.opts.Forge.Publish(ctx, out.Branch, old, commit); err != nil {
 			if errors.Is(err, gitstore.ErrRefMoved) {
-				out.Skipped = "the branch moved under another run; the next pass regenerates it"
+				out.Skipped = movedWhy(err, "the branch moved under another run; the next pass regenerates it")
 				return out, nil
 			}
 			return out, err
@@ -143,7 +143,7 @@ func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gito
 	merged, err := b.opts.Forge.Merge(ctx, pr, commit, msg)
 	if err != nil {
 		if errors.Is(err, gitstore.ErrRefMoved) {
-			out.Skipped = "the base moved; the next pass regenerates the stage"
+			out.Skipped = movedWhy(err, "the base moved; the next pass regenerates the stage")
 			return out, nil
 		}
 		return out, err
@@ -155,6 +155,17 @@ func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gito
 		}
 	}
 	return out, nil
+}
+
+// movedWhy says why a ref was not where ferry expected it: why, or the
+// lock file another writer (or a dead one) holds, so a stall is never
+// silent.
+func movedWhy(err error, why string) string {
+	var le *gitstore.LockError
+	if errors.As(err, &le) {
+		return le.Error() + "; the next pass tries again"
+	}
+	return why
 }
 
 // same reports whether two commits make the same change: same tree, same

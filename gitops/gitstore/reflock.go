@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -29,14 +33,75 @@ func (r *Store) lockRef(name plumbing.ReferenceName) (*refLock, error) {
 		return nil, nil
 	}
 	fs := fsr.Filesystem()
-	f, err := fs.OpenFile(string(name)+".lock", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	lock := string(name) + ".lock"
+	f, err := fs.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 	if errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("%w: %s.lock exists: another writer is changing it", ErrRefMoved, name)
+		if removeStale(fs, lock) {
+			f, err = fs.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+		}
+	}
+	if errors.Is(err, os.ErrExist) {
+		return nil, &LockError{Path: filepath.Join(fs.Root(), lock), Err: ErrRefMoved}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
 	return &refLock{fs: fs, name: string(name), f: f}, nil
+}
+
+// StaleLock is how old a ref's lock file must be before ferry takes it for
+// one that a killed process left: ferry and git hold a ref lock for the
+// moment it takes to write one line and rename it.
+const StaleLock = 2 * time.Minute
+
+// A LockError reports a ref's lock file held by another writer: one that
+// is changing the ref now, or a dead process's if it stays. It wraps
+// ErrRefMoved, so the stage is regenerated on the next run, and says how
+// to remove the file if no writer is left.
+type LockError struct {
+	Path string
+	Err  error
+}
+
+func (e *LockError) Error() string {
+	return fmt.Sprintf("%s exists: another git or ferry process is changing the ref (if none is running, remove it: rm %s; ferry removes it itself once it is %s old)", e.Path, e.Path, StaleLock)
+}
+
+func (e *LockError) Unwrap() error { return e.Err }
+
+// removeStale removes the lock file name when it is older than StaleLock,
+// and reports whether it did.
+func removeStale(fs billy.Filesystem, name string) bool {
+	info, err := fs.Stat(name)
+	if err != nil || time.Since(info.ModTime()) < StaleLock {
+		return false
+	}
+	return fs.Remove(name) == nil
+}
+
+// recoverLocks removes the ref lock files under refs/ (and packed-refs's)
+// that a killed process left, older than StaleLock: go-git reads
+// refs/heads/main.lock as a branch, and an empty one fails every listing
+// of the branches.
+func recoverLocks(fs billy.Filesystem) {
+	removeStale(fs, "packed-refs.lock")
+	var walk func(dir string)
+	walk = func(dir string) {
+		ents, err := fs.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range ents {
+			p := path.Join(dir, e.Name())
+			switch {
+			case e.IsDir():
+				walk(p)
+			case strings.HasSuffix(e.Name(), ".lock"):
+				removeStale(fs, p)
+			}
+		}
+	}
+	walk("refs")
 }
 
 // commit writes h and renames the lock over the ref.

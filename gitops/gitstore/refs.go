@@ -1,13 +1,16 @@
 package gitstore
 
 import (
+	"path/filepath"
 	"time"
 
 	"context"
 	"errors"
 	"fmt"
-	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 	"strings"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -192,6 +195,14 @@ func (r *Store) Branches(prefix string) (map[string]plumbing.Hash, error) {
 		// Another process has just created a <ref>.lock, which go-git
 		// reads as a ref; it is renamed away in a moment.
 		time.Sleep(10 * time.Millisecond)
+	}
+	if fsr, ok := r.s.(*lockedStorer).Storer.(interface{ Filesystem() billy.Filesystem }); ok {
+		recoverLocks(fsr.Filesystem()) // or a dead process left it
+		if out, err := r.branches(prefix); err == nil {
+			return out, nil
+		}
+		return nil, fmt.Errorf("list branches: %w: a lock file under %s is empty: another git or ferry process is writing it, or a dead one left it (ferry removes one older than %s)",
+			err, filepath.Join(fsr.Filesystem().Root(), "refs"), StaleLock)
 	}
 	return nil, err
 }

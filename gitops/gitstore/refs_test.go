@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -190,6 +192,85 @@ func TestUpdateRefOnDisk(t *testing.T) {
 	}
 	if _, err := os.Stat(lock); !os.IsNotExist(err) {
 		t.Errorf("the lock file stayed behind: %v", err)
+	}
+}
+
+// A lock file a killed process left (empty, or holding the hash it was
+// about to write) is removed once it is StaleLock old: when the repo is
+// opened, when a ref it guards is changed, when branches are listed. A
+// fresh one fails the change with a *LockError that names the file and
+// the command that removes it.
+func TestStaleLock(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := git.PlainInit(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err := r.Commit(t.Context(), plumbing.ZeroHash, []Change{{Path: "a", Data: []byte("1")}}, meta("1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.UpdateRef("refs/heads/main", plumbing.ZeroHash, c1); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := r.Commit(t.Context(), c1, []Change{{Path: "a", Data: []byte("2")}}, meta("2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "refs", "heads", "main.lock")
+	branchLock := filepath.Join(dir, "refs", "heads", "ferry", "m", "w", "pin.lock")
+	old := time.Now().Add(-StaleLock - time.Minute)
+	leave := func(name, content string, at time.Time) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(name, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Fresh: another writer may hold it.
+	leave(lock, "", time.Now())
+	err = r.UpdateRef("refs/heads/main", c1, c2)
+	var le *LockError
+	if !errors.As(err, &le) || !errors.Is(err, ErrRefMoved) || le.Path != lock || !strings.Contains(err.Error(), "rm "+lock) {
+		t.Errorf("UpdateRef with a fresh lock: error = %v, want a *LockError for %s wrapping ErrRefMoved and saying rm", err, lock)
+	}
+
+	// Stale, empty: a killed process. UpdateRef takes it over.
+	leave(lock, "", old)
+	if err := r.UpdateRef("refs/heads/main", c1, c2); err != nil {
+		t.Errorf("UpdateRef with a stale lock: %v", err)
+	}
+
+	// Stale, holding a hash, and an empty one below refs/heads/ferry:
+	// opening the repo removes them, and the branches list again.
+	leave(lock, c1.String()+"\n", old)
+	leave(branchLock, "", old)
+	r, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{lock, branchLock} {
+		if _, err := os.Stat(l); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after Open: %v", l, err)
+		}
+	}
+	if bs, err := r.Branches(""); err != nil || len(bs) != 1 || bs["main"] != c2 {
+		t.Errorf("Branches = %v, %v, want only main at %s", bs, err, c2)
+	}
+
+	// An empty one left while this process runs: Branches recovers it.
+	leave(branchLock, "", old)
+	if bs, err := r.Branches("ferry/"); err != nil || len(bs) != 0 {
+		t.Errorf("Branches(ferry/) with a stale empty lock = %v, %v, want none and no error", bs, err)
 	}
 }
 

@@ -5,15 +5,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -48,6 +50,9 @@ func newRepo(r *git.Repository) *Store {
 			st = filesystem.NewStorage(osfs.New(root, osfs.WithBoundOS()), cache.NewObjectLRUDefault())
 			objects = filepath.Join(root, "objects")
 		}
+	}
+	if fsr, ok := st.(interface{ Filesystem() billy.Filesystem }); ok {
+		recoverLocks(fsr.Filesystem())
 	}
 	ls := &lockedStorer{Storer: st, objects: objects}
 	if objects != "" {
