@@ -1,33 +1,51 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/utils/merkletrie"
 )
 
 // Worktree keeps a checked-out base branch's files in step with the
-// commits the local forge lands on it, as a push to it would not.
+// commits the local forge lands on it, as `git merge --ff-only` would: it
+// changes only the files the new commits change, and never removes or
+// overwrites a file git does not track (notes, an ignored local.env).
 type Worktree struct {
-	wt   *git.Worktree
+	root string
 	repo *git.Repository
+	wt   *git.Worktree
 	base plumbing.ReferenceName
 }
 
-// DirtyError is FollowWorktree's refusal of a worktree with uncommitted
-// changes to tracked files: ferry would move the branch under them.
+// DirtyError is the refusal of a worktree with changes to tracked files
+// that no commit of the base branch explains: ferry would move the branch
+// under them.
 type DirtyError struct {
-	Dir, File, Status, Base string
+	Dir, File, Why, Base string
 }
 
 func (e *DirtyError) Error() string {
-	return fmt.Sprintf("-C %s: %s has uncommitted changes (%s) and %s is checked out; ferry run --forge local moves %s: commit or stash them first", e.Dir, e.File, e.Status, e.Base, e.Base)
+	return fmt.Sprintf("-C %s: %s %s and %s is checked out; ferry run --forge local moves %s: commit or stash it first", e.Dir, e.File, e.Why, e.Base, e.Base)
 }
 
+// maxBehind bounds how far back in the base branch's history a worktree
+// that a killed run left behind is looked for.
+const maxBehind = 1000
+
 // FollowWorktree returns a Worktree when dir is a repo with a worktree
-// whose HEAD is the base branch, nil otherwise, and a *DirtyError when
-// that worktree has uncommitted changes to tracked files.
+// whose HEAD is the base branch, nil otherwise. A worktree that an earlier
+// run left behind the branch (killed before it caught up) is caught up
+// first; one with changes to tracked files of its own is a *DirtyError.
 func FollowWorktree(dir, base string) (*Worktree, error) {
 	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
 	if err != nil {
@@ -41,27 +59,216 @@ func FollowWorktree(dir, base string) (*Worktree, error) {
 	if err != nil || head.Target() != plumbing.NewBranchReferenceName(base) {
 		return nil, nil
 	}
-	st, err := wt.Status()
-	if err != nil {
+	f := &Worktree{root: wt.Filesystem.Root(), repo: r, wt: wt, base: head.Target()}
+	if err := f.catchUp(dir); err != nil {
 		return nil, err
 	}
-	for name, s := range st {
-		if s.Worktree != git.Untracked && (s.Worktree != git.Unmodified || s.Staging != git.Unmodified) {
-			return nil, &DirtyError{Dir: dir, File: name, Status: string(s.Worktree), Base: base}
-		}
-	}
-	return &Worktree{wt: wt, repo: r, base: plumbing.NewBranchReferenceName(base)}, nil
+	return f, nil
 }
 
-// CatchUp checks the base branch's new head out into the worktree. A nil
+// CatchUp brings the worktree to the base branch's new head. A nil
 // Worktree has nothing to do.
 func (f *Worktree) CatchUp() error {
 	if f == nil {
 		return nil
 	}
+	return f.catchUp(f.root)
+}
+
+func (f *Worktree) catchUp(dir string) error {
 	ref, err := f.repo.Reference(f.base, true)
 	if err != nil {
 		return err
 	}
-	return f.wt.Reset(&git.ResetOptions{Commit: ref.Hash(), Mode: git.HardReset})
+	head, err := f.repo.CommitObject(ref.Hash())
+	if err != nil {
+		return err
+	}
+	at, err := f.checkedOut(dir, head)
+	if err != nil || at.Hash == head.Hash {
+		return err
+	}
+	from, err := at.Tree()
+	if err != nil {
+		return err
+	}
+	to, err := head.Tree()
+	if err != nil {
+		return err
+	}
+	changes, err := object.DiffTree(from, to)
+	if err != nil {
+		return err
+	}
+	// First every check, then every write: a file in the way stops the
+	// catch-up before anything changed.
+	for _, c := range changes {
+		action, err := c.Action()
+		if err != nil {
+			return err
+		}
+		if action == merkletrie.Insert {
+			if err := f.mayCreate(dir, c.To); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range changes {
+		if err := f.apply(c); err != nil {
+			return err
+		}
+	}
+	// The index follows; the files are already there.
+	return f.wt.Reset(&git.ResetOptions{Commit: head.Hash, Mode: git.MixedReset})
+}
+
+// checkedOut is the commit of the base branch's first-parent history whose
+// tree the index holds, when the worktree has no change of its own to a
+// tracked file.
+func (f *Worktree) checkedOut(dir string, head *object.Commit) (*object.Commit, error) {
+	st, err := f.wt.Status()
+	if err != nil {
+		return nil, err
+	}
+	for name, s := range st {
+		if s.Worktree != git.Unmodified && s.Worktree != git.Untracked {
+			return nil, &DirtyError{Dir: dir, File: name, Why: "has uncommitted changes", Base: f.base.Short()}
+		}
+	}
+	idx, err := f.repo.Storer.Index()
+	if err != nil {
+		return nil, err
+	}
+	c := head
+	for range maxBehind {
+		same, err := holds(idx, c)
+		if err != nil || same {
+			return c, err
+		}
+		if c.NumParents() == 0 {
+			break
+		}
+		if c, err = c.Parent(0); err != nil {
+			return nil, err
+		}
+	}
+	for name, s := range st {
+		if s.Staging != git.Unmodified && s.Staging != git.Untracked {
+			return nil, &DirtyError{Dir: dir, File: name, Why: "has staged changes", Base: f.base.Short()}
+		}
+	}
+	return nil, &DirtyError{Dir: dir, File: "the index", Why: "matches no commit of the branch", Base: f.base.Short()}
+}
+
+// holds reports whether the index holds exactly c's tree.
+func holds(idx *index.Index, c *object.Commit) (bool, error) {
+	t, err := c.Tree()
+	if err != nil {
+		return false, err
+	}
+	n := 0
+	same := true
+	err = t.Files().ForEach(func(file *object.File) error {
+		n++
+		e, err := idx.Entry(file.Name)
+		if err != nil || e.Hash != file.Hash || e.Mode != file.Mode {
+			same = false
+			return io.EOF // stop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	return same && n == len(idx.Entries), nil
+}
+
+// mayCreate refuses a new file whose path holds a file git does not
+// track, unless it already has the new content.
+func (f *Worktree) mayCreate(dir string, to object.ChangeEntry) error {
+	p := filepath.Join(f.root, filepath.FromSlash(to.Name))
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	want, werr := blob(f.repo, to.TreeEntry.Hash)
+	if err == nil && werr == nil && string(data) == string(want) {
+		return nil
+	}
+	return &DirtyError{Dir: dir, File: to.Name, Why: "is not tracked, and a commit ferry landed adds it", Base: f.base.Short()}
+}
+
+// apply makes one change of the diff in the worktree's files.
+func (f *Worktree) apply(c *object.Change) error {
+	action, err := c.Action()
+	if err != nil {
+		return err
+	}
+	if action == merkletrie.Delete {
+		p := filepath.Join(f.root, filepath.FromSlash(c.From.Name))
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		// Folders the removal empties go too, as git removes them.
+		for d := filepath.Dir(p); d != f.root && strings.HasPrefix(d, f.root); d = filepath.Dir(d) {
+			if os.Remove(d) != nil {
+				break
+			}
+		}
+		return nil
+	}
+	return f.write(c.To)
+}
+
+// write writes one file of the new tree, through a temporary file renamed
+// into place.
+func (f *Worktree) write(to object.ChangeEntry) error {
+	p := filepath.Join(f.root, filepath.FromSlash(to.Name))
+	data, err := blob(f.repo, to.TreeEntry.Hash)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if to.TreeEntry.Mode == filemode.Symlink {
+		os.Remove(p)
+		return os.Symlink(string(data), p)
+	}
+	perm := os.FileMode(0o644)
+	if to.TreeEntry.Mode == filemode.Executable {
+		perm = 0o755
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".ferry-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
+}
+
+func blob(r *git.Repository, h plumbing.Hash) ([]byte, error) {
+	b, err := r.BlobObject(h)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := b.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
 }
