@@ -68,6 +68,11 @@ const (
 type HealthConfig struct {
 	Kind    string `yaml:"kind"`
 	Context string `yaml:"context"`
+	// Reporters are the GitHub logins whose commit statuses, and the Apps
+	// (as "<slug>[bot]") whose check runs, github-status believes; anyone
+	// with write access can post a status of any context. Required with
+	// github-status.
+	Reporters []string `yaml:"reporters"`
 }
 
 // The kinds of Health.
@@ -279,6 +284,9 @@ func (c *Config) check(root *yaml.Node) error {
 	case HealthGitHubStatus, HealthArgoCD:
 		if c.Health.Context == "" && c.Health.Kind == HealthGitHubStatus {
 			return fail(fmt.Errorf("%w: health.context", ErrMissingField), "health")
+		}
+		if len(c.Health.Reporters) == 0 && c.Health.Kind == HealthGitHubStatus {
+			return fail(fmt.Errorf("%w: health.reporters: name the GitHub Apps (as <slug>[bot]) or users whose statuses and check runs count, such as argocd-notifications[bot]: anyone who can push can post a status", ErrMissingField), "health")
 		}
 	case HealthNone:
 	default:

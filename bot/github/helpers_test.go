@@ -95,7 +95,7 @@ func newForgeWith(t *testing.T, srv *fake.Server, repo *gitstore.Store, sleep fu
 
 // statuses is the health provider of the fixture's ferry.yaml.
 func statuses(srv *fake.Server, f *ferrygh.Forge) *ferrygh.Statuses {
-	return &ferrygh.Statuses{Client: f.Client(), Owner: srv.Owner(), Repo: srv.Repo(), Ref: "main",
+	return &ferrygh.Statuses{Client: f.Client(), Owner: srv.Owner(), Repo: srv.Repo(), Ref: "main", Reporters: []string{fake.Reporter},
 		Context: func(w, c string) string { return "argocd/" + w + "-" + c }}
 }
 

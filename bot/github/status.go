@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	gh "github.com/google/go-github/v62/github"
 
@@ -30,7 +31,14 @@ type Statuses struct {
 	// nor check run of the context, the ones on Ref's head answer, as the
 	// cluster runs a later commit (bot.HealthProvider asks about commit or later).
 	Ref string
+	// Reporters are the logins whose statuses count, and the Apps (as
+	// "<slug>[bot]") whose check runs count; everyone else's are ignored.
+	// Empty trusts no one.
+	Reporters []string
 }
+
+// trusted reports whether login is one of s.Reporters.
+func (s *Statuses) trusted(login string) bool { return login != "" && slices.Contains(s.Reporters, login) }
 
 var _ bot.HealthProvider = (*Statuses)(nil)
 
@@ -53,7 +61,7 @@ func (s *Statuses) at(ctx context.Context, name, ref string) (planner.Health, er
 			return planner.Unknown, fmt.Errorf("github: statuses of %s: %w", ref, err)
 		}
 		for _, st := range sts { // newest first: the first of the context is current
-			if st.GetContext() != name {
+			if st.GetContext() != name || !s.trusted(st.GetCreator().GetLogin()) {
 				continue
 			}
 			switch st.GetState() {
@@ -78,7 +86,7 @@ func (s *Statuses) at(ctx context.Context, name, ref string) (planner.Health, er
 		return planner.Unknown, fmt.Errorf("github: check runs of %s: %w", ref, err)
 	}
 	for _, r := range runs.CheckRuns { // newest first
-		if r.GetName() != name {
+		if r.GetName() != name || r.GetApp().GetSlug() == "" || !s.trusted(r.GetApp().GetSlug()+"[bot]") {
 			continue
 		}
 		if r.GetStatus() != "completed" {

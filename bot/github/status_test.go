@@ -15,6 +15,7 @@ func TestStatuses(t *testing.T) {
 		check             bool // a check run, not a status
 		state, conclusion string
 		onHead, otherCtxt bool
+		by                string // who posts it; fake.Reporter (the trusted App) when empty
 	}
 	tests := []struct {
 		name    string
@@ -36,6 +37,13 @@ func TestStatuses(t *testing.T) {
 		{"a status wins over a check run", []report{{state: "pending"}, {check: true, state: "completed", conclusion: "success"}}, "", planner.Progressing},
 		{"a later commit of the base answers", []report{{state: "success", onHead: true}}, "main", planner.Healthy},
 		{"without Ref, a later commit does not", []report{{state: "success", onHead: true}}, "", planner.Unknown},
+		// Anyone who can push can post a status of any context: only the
+		// reporters ferry.yaml names count.
+		{"a person's success does not count", []report{{state: "success", by: "mallory"}}, "", planner.Unknown},
+		{"another App's success does not count", []report{{state: "success", by: "some-ci[bot]"}}, "", planner.Unknown},
+		{"a person's success over the reporter's failure", []report{{state: "failure"}, {state: "success", by: "mallory"}}, "", planner.Degraded},
+		{"another App's check run does not count", []report{{check: true, state: "completed", conclusion: "success", by: "some-ci"}}, "", planner.Unknown},
+		{"a person's success on the base does not count", []report{{state: "success", onHead: true, by: "mallory"}}, "main", planner.Unknown},
 	}
 	e := setup(t, fake.Options{})
 	for _, tt := range tests {
@@ -51,13 +59,18 @@ func TestStatuses(t *testing.T) {
 				if r.otherCtxt {
 					name = "argocd/search-api-gke-eu-2"
 				}
-				if r.check {
+				switch {
+				case r.check && r.by != "":
+					e.srv.PostCheckRunAs(r.by, at.String(), name, r.state, r.conclusion)
+				case r.check:
 					e.srv.PostCheckRun(at.String(), name, r.state, r.conclusion)
-				} else {
+				case r.by != "":
+					e.srv.PostStatusAs(r.by, at.String(), name, r.state)
+				default:
 					e.srv.PostStatus(at.String(), name, r.state)
 				}
 			}
-			s := &github.Statuses{Client: e.forge.Client(), Owner: e.srv.Owner(), Repo: e.srv.Repo(), Ref: tt.ref,
+			s := &github.Statuses{Client: e.forge.Client(), Owner: e.srv.Owner(), Repo: e.srv.Repo(), Ref: tt.ref, Reporters: []string{fake.Reporter},
 				Context: func(w, c string) string { return "argocd/" + w + "-" + c }}
 			got, err := s.Observe(t.Context(), "playlist-api", "gke-eu-2", c)
 			if err != nil {

@@ -295,7 +295,7 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 		return nil, err
 	}
 	if cfg.Health.Kind == gitops.HealthGitHubStatus {
-		bo.Health = &ghforge.Statuses{Client: forge.Client(), Owner: gopts.Owner, Repo: gopts.Repo, Ref: o.base,
+		bo.Health = &ghforge.Statuses{Client: forge.Client(), Owner: gopts.Owner, Repo: gopts.Repo, Ref: o.base, Reporters: cfg.Health.Reporters,
 			Context: cfg.HealthContext}
 	} else if bo.Health, err = argoHealth(repo, o.base, o.getenv); err != nil {
 		return nil, err
