@@ -38,7 +38,9 @@ type Statuses struct {
 }
 
 // trusted reports whether login is one of s.Reporters.
-func (s *Statuses) trusted(login string) bool { return login != "" && slices.Contains(s.Reporters, login) }
+func (s *Statuses) trusted(login string) bool {
+	return login != "" && slices.Contains(s.Reporters, login)
+}
 
 var _ bot.HealthProvider = (*Statuses)(nil)
 
