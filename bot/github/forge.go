@@ -222,7 +222,7 @@ func (f *Forge) PullRequests(ctx context.Context) ([]bot.PullRequest, error) {
 	seen := map[string]bool{}
 	for _, p := range all { // newest first
 		b := p.GetHead().GetRef()
-		if !strings.HasPrefix(b, "ferry/") {
+		if !strings.HasPrefix(b, "ferry/") || !f.ownHead(p) {
 			continue
 		}
 		pr := convert(p)
@@ -240,6 +240,12 @@ func (f *Forge) PullRequests(ctx context.Context) ([]bot.PullRequest, error) {
 	slices.SortFunc(closed, byNumber)
 	// The bot keys pull requests by branch: the open one must come last.
 	return append(closed, open...), nil
+}
+
+// ownHead reports whether p's head branch is in the repository itself: a
+// fork's pull request is never ferry's, whatever its branch is called.
+func (f *Forge) ownHead(p *gh.PullRequest) bool {
+	return strings.EqualFold(p.GetHead().GetRepo().GetFullName(), f.o.Owner+"/"+f.o.Repo)
 }
 
 // list lists the base's pull requests, every page.

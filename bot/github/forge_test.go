@@ -376,3 +376,51 @@ func TestAutoMerge(t *testing.T) {
 		t.Errorf("PullRequests mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// A fork's pull request is never ferry's, whatever its branch is called:
+// one open and one closed on playlist-api's pin branch neither pause the
+// workload nor get merged, and ferry opens its own.
+func TestForkPullRequestIsNotFerrys(t *testing.T) {
+	e := setup(t, fake.Options{})
+	ctx := t.Context()
+	const branch = "ferry/eu-1-to-eu-2/playlist-api/pin"
+	head := e.srv.CommitAs("main", map[string]string{"fork": "x"}, "a fork's commit\n")
+	open := e.srv.OpenForkPR("mallory", "mallory", branch, head, "ferry(eu-1-to-eu-2): playlist-api: pin")
+	closed := e.srv.OpenForkPR("mallory", "mallory", branch, head, "ferry(eu-1-to-eu-2): playlist-api: pin")
+	if err := e.srv.ClosePR(closed); err != nil {
+		t.Fatal(err)
+	}
+	prs, err := e.forge.PullRequests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range prs {
+		if pr.Number == open || pr.Number == closed {
+			t.Errorf("PullRequests lists the fork's #%d (%s) as ferry's", pr.Number, pr.Branch)
+		}
+	}
+	repo := clone(t, e.srv)
+	forge := newForge(t, e.srv, repo, e.sleeps)
+	b, err := bot.New(repo, bot.Options{Forge: forge, Progress: tw{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.Run(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := false
+	for _, o := range rep.Outcomes {
+		if o.Action.Workload == "playlist-api" && o.Action.Stage.Kind == planner.Pin && o.Merged && o.PR != open && o.PR != closed {
+			pinned = true
+		}
+	}
+	if !pinned {
+		var sb strings.Builder
+		rep.Plan.WriteText(&sb)
+		t.Errorf("playlist-api was not pinned through a pull request of ferry's own:\n%s", sb.String())
+	}
+	if e.srv.PR(open).Merged {
+		t.Error("the fork's pull request was merged")
+	}
+}
