@@ -254,6 +254,9 @@ func (r *recordingFS) readFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPathError(err)}
 	}
+	if err := bound(rel(name), b); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 

@@ -350,6 +350,16 @@ func TestUnverifiable(t *testing.T) {
 	}
 }
 
+// aliasBomb is a ConfigMap whose data nine nested anchors blow up.
+func aliasBomb() string {
+	b := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\nx:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	for i := 1; i <= 9; i++ {
+		p := fmt.Sprintf("*a%d", i-1)
+		b += fmt.Sprintf("  a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(p+", ", 10), ", "))
+	}
+	return b + "data:\n  k: v\n"
+}
+
 func TestBuildError(t *testing.T) {
 	kust := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
 	tests := []struct {
@@ -378,6 +388,17 @@ func TestBuildError(t *testing.T) {
 			"o/deployment.yaml": kust("kind: Deployment\n"),
 		}, "o", []string{"overlay o"}},
 		{"no such overlay", fstest.MapFS{}, "o", []string{"overlay o"}},
+		// Nine nested anchors, each aliasing the one before ten times:
+		// expanded, 10^9 strings (kustomize decodes into maps). Refused
+		// before kustomize reads it.
+		{"alias bomb", fstest.MapFS{
+			"o/kustomization.yaml": kust("resources:\n- bomb.yaml\n"),
+			"o/bomb.yaml":          kust(aliasBomb()),
+		}, "o", []string{"overlay o", "o/bomb.yaml", "aliases expand to more than"}},
+		{"huge file", fstest.MapFS{
+			"o/kustomization.yaml": kust("resources:\n- huge.yaml\n"),
+			"o/huge.yaml":          kust("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  x: \"" + strings.Repeat("x", MaxFileSize) + "\"\n"),
+		}, "o", []string{"overlay o", "o/huge.yaml", "bytes, more than"}},
 		{"overlay escapes the repo", fstest.MapFS{}, "../o", []string{"../o"}},
 		{"absolute overlay", fstest.MapFS{}, "/o", []string{"/o"}},
 	}
