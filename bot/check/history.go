@@ -61,6 +61,9 @@ func History(ctx context.Context, repo *gitstore.Store, since, head plumbing.Has
 		if len(commit.ParentHashes) > 0 {
 			parent = commit.ParentHashes[0]
 		}
+		if parent != plumbing.ZeroHash && repo.ShallowBoundary(h) {
+			continue // its parent is not in this clone: nothing to compare it with
+		}
 		rep, err := c.change(ctx, parent, h)
 		if err != nil {
 			return nil, fmt.Errorf("commit %s: %w", short(h), err)

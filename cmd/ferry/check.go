@@ -189,8 +189,14 @@ func (o *verifyOptions) run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	gh := newAnnotator(o.getenv)
+	verified := len(commits)
+	if verified > 0 && repo.ShallowBoundary(commits[0]) {
+		// A shallow clone (actions/checkout's default): say what was not seen.
+		fmt.Fprintf(w, "note: the history before %s is not in this shallow clone; %s itself is checked from the next commit on\n", short(commits[0]), short(commits[0]))
+		verified--
+	}
 	if f == nil {
-		fmt.Fprintf(w, "ok: %d %s verified\n", len(commits), plural(len(commits), "commit", "commits"))
+		fmt.Fprintf(w, "ok: %d %s verified\n", verified, plural(verified, "commit", "commits"))
 		return gh.summary(fmt.Sprintf("ferry verify: %d commits", len(commits)), nil)
 	}
 	resume := gh.stopCommands(w)
