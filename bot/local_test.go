@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/planner"
 )
@@ -150,5 +151,42 @@ func TestWaveSharesOneCommitPerStage(t *testing.T) {
 	slices.SortFunc(got, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("pin commits by workload mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// The planner's history starts where the Migrations there now appeared:
+// ferry's trailers on a commit from before (here forged, marking a
+// rollback) are not part of it, and the walk stops there however long the
+// history before it is.
+func TestEventsSinceTheMigration(t *testing.T) {
+	t.Parallel()
+	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mig = "migrations/eu-1-to-eu-2.yaml"
+	data, err := fs.ReadFile(fsys, mig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := newRepo(t, gitops.Overlay(fsys, []gitops.Change{{Path: "migrations", Delete: true}}))
+	head := mainHead(t, repo)
+	sig := object.Signature{Name: "Someone", Email: "someone@example.com", When: epoch}
+	forged, err := repo.Commit(t.Context(), head, []gitops.Change{{Path: "notes.md", Data: []byte("notes\n")}}, gitstore.CommitMeta{Author: sig,
+		Message: "notes\n\nFerry-Migration: eu-1-to-eu-2\nFerry-Workload: playlist-api\nFerry-Stage: rollback\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := repo.Commit(t.Context(), forged, []gitops.Change{{Path: mig, Data: data}}, gitstore.CommitMeta{Author: sig, Message: "Add the migration\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := bot.Events(t.Context(), repo, added)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("Events over the whole history = %v, %v; want the one forged event", all, err)
+	}
+	since, err := bot.EventsSince(t.Context(), repo, added, []string{mig})
+	if err != nil || len(since) != 0 {
+		t.Errorf("EventsSince the Migration appeared = %v, %v; want none", since, err)
 	}
 }

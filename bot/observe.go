@@ -46,8 +46,19 @@ type Snapshot struct {
 // Events reads ferry's stage commits from the first-parent history of
 // from, oldest first.
 func Events(ctx context.Context, repo *gitstore.Store, from plumbing.Hash) ([]planner.Event, error) {
+	return EventsSince(ctx, repo, from, nil)
+}
+
+// EventsSince is Events back to where the first of the Migration files
+// named appeared: no stage of a Migration comes before its file, so the
+// walk costs the Migrations' history, not the repo's. With no file named
+// it walks the whole history.
+func EventsSince(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, migrations []string) ([]planner.Event, error) {
 	var out []planner.Event
 	err := repo.Log(ctx, from, func(c *object.Commit) error {
+		if len(migrations) > 0 && !holdsAny(c, migrations) {
+			return gitstore.ErrStop // before every Migration there is now
+		}
 		es := eventsOf(c)
 		slices.Reverse(es) // reversed again below with the whole history
 		out = append(out, es...)
@@ -55,6 +66,20 @@ func Events(ctx context.Context, repo *gitstore.Store, from plumbing.Hash) ([]pl
 	})
 	slices.Reverse(out)
 	return out, err
+}
+
+// holdsAny reports whether c's tree has one of the files named.
+func holdsAny(c *object.Commit, names []string) bool {
+	t, err := c.Tree()
+	if err != nil {
+		return true // cannot tell: keep walking
+	}
+	for _, n := range names {
+		if _, err := t.FindEntry(n); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // eventsOf returns the stage events a commit records: one per
@@ -131,8 +156,14 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		in.Workloads = append(in.Workloads, WorkloadInput(states[i]))
 	}
 	in.Migrations = MigrationsInput(repo.Migrations, in.Workloads)
-	if in.History, err = Events(ctx, b.repo, base); err != nil {
-		return nil, err
+	files := make([]string, len(repo.Migrations))
+	for i, m := range repo.Migrations {
+		files[i] = m.File
+	}
+	if len(files) > 0 { // without a Migration, no stage needs its history
+		if in.History, err = EventsSince(ctx, b.repo, base, files); err != nil {
+			return nil, err
+		}
 	}
 	prs, err := b.opts.Forge.PullRequests(ctx)
 	if err != nil {
