@@ -136,9 +136,9 @@ func TestUpdateRef(t *testing.T) {
 	}
 }
 
-// TestUpdateRefOnDisk checks the same compare-and-swap on a filesystem
-// repository, where refs are files.
-func TestUpdateRefOnDisk(t *testing.T) {
+// newDiskRepo opens a new bare repository in a temporary folder.
+func newDiskRepo(t *testing.T) (*Store, string) {
+	t.Helper()
 	dir := t.TempDir()
 	if _, err := git.PlainInit(dir, true); err != nil {
 		t.Fatal(err)
@@ -147,6 +147,13 @@ func TestUpdateRefOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, dir
+}
+
+// TestUpdateRefOnDisk checks the same compare-and-swap on a filesystem
+// repository, where refs are files.
+func TestUpdateRefOnDisk(t *testing.T) {
+	r, dir := newDiskRepo(t)
 	c1, err := r.Commit(t.Context(), plumbing.ZeroHash, []Change{{Path: "a", Data: []byte("1")}}, meta("1\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -201,14 +208,7 @@ func TestUpdateRefOnDisk(t *testing.T) {
 // fresh one fails the change with a *LockError that names the file and
 // the command that removes it.
 func TestStaleLock(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := git.PlainInit(dir, true); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, dir := newDiskRepo(t)
 	c1, err := r.Commit(t.Context(), plumbing.ZeroHash, []Change{{Path: "a", Data: []byte("1")}}, meta("1\n"))
 	if err != nil {
 		t.Fatal(err)
