@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot/check"
@@ -52,7 +51,7 @@ error annotation and appends a summary to $GITHUB_STEP_SUMMARY.`,
 // --base: the remote's default branch (origin/HEAD) when the clone knows
 // it, else the first of origin/main, main, origin/master and master that
 // exists. Not HEAD's branch: that is the change.
-func defaultCheckBase(repo *gitstore.Store) (plumbing.Hash, error) {
+func defaultCheckBase(repo *gitstore.Store) (gitstore.Hash, error) {
 	revs := []string{"origin/main", "main", "origin/master", "master"}
 	if h, err := repo.Resolve("refs/remotes/origin/HEAD"); err == nil {
 		return h, nil
@@ -63,13 +62,13 @@ func defaultCheckBase(repo *gitstore.Store) (plumbing.Hash, error) {
 			return h, err
 		}
 	}
-	return plumbing.ZeroHash, usageErrorf("no base branch: none of %s exists; name one with --base", strings.Join(revs, ", "))
+	return gitstore.ZeroHash, usageErrorf("no base branch: none of %s exists; name one with --base", strings.Join(revs, ", "))
 }
 
 // hasConfig requires a valid ferry.yaml at commit: a gate that checks a
 // repo ferry does not describe must fail, not pass (an *InputError: exit
 // 2).
-func hasConfig(repo *gitstore.Store, commit plumbing.Hash) error {
+func hasConfig(repo *gitstore.Store, commit gitstore.Hash) error {
 	fsys, err := repo.FS(commit)
 	if err != nil {
 		return err
@@ -79,10 +78,10 @@ func hasConfig(repo *gitstore.Store, commit plumbing.Hash) error {
 }
 
 // resolve resolves the flag's revision, a usage error if it names nothing.
-func resolve(repo *gitstore.Store, flag, rev string) (plumbing.Hash, error) {
+func resolve(repo *gitstore.Store, flag, rev string) (gitstore.Hash, error) {
 	h, err := repo.Resolve(rev)
 	if errors.Is(err, gitstore.ErrUnknownRevision) {
-		return plumbing.ZeroHash, usageErrorf("%s %s: %v", flag, rev, err)
+		return gitstore.ZeroHash, usageErrorf("%s %s: %v", flag, rev, err)
 	}
 	return h, err
 }
@@ -92,7 +91,7 @@ func (o *checkOptions) run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var base plumbing.Hash
+	var base gitstore.Hash
 	if o.base != "" {
 		base, err = resolve(repo, "--base", o.base)
 	} else {
@@ -167,7 +166,7 @@ func (o *verifyOptions) run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var since plumbing.Hash
+	var since gitstore.Hash
 	if o.since != "" {
 		if since, err = resolve(repo, "--since", o.since); err != nil {
 			return err
@@ -215,7 +214,7 @@ func (o *verifyOptions) run(ctx context.Context, w io.Writer) error {
 	return fmt.Errorf("commit %s breaks %d %s", short(f.Commit), n, plural(n, "invariant", "invariants"))
 }
 
-func short(h plumbing.Hash) string { return h.String()[:7] }
+func short(h gitstore.Hash) string { return h.String()[:7] }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

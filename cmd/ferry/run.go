@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot"
@@ -64,7 +63,7 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 // base asks for health kind argocd, from ARGOCD_SERVER and
 // ARGOCD_AUTH_TOKEN (the argocd CLI's variables); nil otherwise.
 func argoHealth(repo *gitstore.Store, base string, getenv func(string) string) (bot.HealthProvider, error) {
-	h, err := repo.Resolve(plumbing.NewBranchReferenceName(base).String())
+	h, err := repo.Resolve("refs/heads/"+base)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +85,7 @@ func argoHealth(repo *gitstore.Store, base string, getenv func(string) string) (
 	return &argocd.Health{Server: server, Token: token,
 		App: cfg.HealthContext,
 		IsAncestor: func(ancestor, descendant string) (bool, error) {
-			return repo.IsAncestor(context.Background(), plumbing.NewHash(ancestor), plumbing.NewHash(descendant))
+			return repo.IsAncestor(context.Background(), gitstore.ParseHash(ancestor), gitstore.ParseHash(descendant))
 		}}, nil
 }
 
@@ -282,7 +281,7 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 		return nil, err
 	}
 	bo := bot.Options{Forge: forge, Base: o.base, DryRun: o.dryRun, Progress: progress, Shard: o.shard, Shards: o.shards}
-	base, err := repo.Resolve(plumbing.NewBranchReferenceName(o.base).String())
+	base, err := repo.Resolve("refs/heads/"+o.base)
 	if err != nil {
 		return nil, err
 	}

@@ -258,3 +258,13 @@ func (r *Store) DefaultBranch() string {
 	}
 	return "main"
 }
+
+// Hash names a git object: go-git's, so callers of this package need not
+// import go-git for it.
+type Hash = plumbing.Hash
+
+// ParseHash reads a hash written as 40 hexadecimal digits.
+func ParseHash(s string) Hash { return plumbing.NewHash(s) }
+
+// ZeroHash is the hash of no object.
+var ZeroHash Hash
