@@ -63,7 +63,7 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 // base asks for health kind argocd, from ARGOCD_SERVER and
 // ARGOCD_AUTH_TOKEN (the argocd CLI's variables); nil otherwise.
 func argoHealth(repo *gitstore.Store, base string, getenv func(string) string) (bot.HealthProvider, error) {
-	h, err := repo.Resolve("refs/heads/"+base)
+	h, err := repo.Resolve("refs/heads/" + base)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +281,7 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 		return nil, err
 	}
 	bo := bot.Options{Forge: forge, Base: o.base, DryRun: o.dryRun, Progress: progress, Shard: o.shard, Shards: o.shards}
-	base, err := repo.Resolve("refs/heads/"+o.base)
+	base, err := repo.Resolve("refs/heads/" + o.base)
 	if err != nil {
 		return nil, err
 	}
