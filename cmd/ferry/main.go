@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -16,8 +18,41 @@ import (
 )
 
 // version is the version ferry reports. Release builds set it with
-// -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// -ldflags "-X main.version=v1.2.3"; otherwise versionString reads the
+// build info.
+var version = ""
+
+// versionString is the release version when the build set one; else the
+// module version `go install ...@v1.2.3` recorded, with the VCS revision
+// and whether the tree was modified when built from a checkout; "dev" when
+// the build info says nothing.
+func versionString(info *debug.BuildInfo, ok bool) string {
+	if version != "" {
+		return version
+	}
+	if !ok {
+		return "dev"
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if rev != "" && !strings.Contains(v, rev[:min(12, len(rev))]) {
+		v += " (" + rev[:min(12, len(rev))] + modified + ")"
+	}
+	return v
+}
 
 // Exit statuses, as DESIGN.md section 5 defines them.
 const (
@@ -95,7 +130,7 @@ func newRootCmd(e *env) *cobra.Command {
 		Long: `ferry moves Kubernetes workloads from one cluster to another with zero
 downtime, by editing the GitOps deployment repo that Argo CD or Flux applies.
 Every step of a migration is one small, reviewable, auto-merged pull request.`,
-		Version:       version,
+		Version:       versionString(debug.ReadBuildInfo()),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -111,6 +146,15 @@ Every step of a migration is one small, reviewable, auto-merged pull request.`,
 	// Declared here rather than left to cobra, which would also take -v.
 	root.Flags().Bool("version", false, "print the version and exit")
 	root.SetVersionTemplate("{{.Name}} version {{.Version}}\n")
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print ferry's version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "ferry version %s\n", root.Version)
+			return err
+		},
+	})
 	root.AddCommand(newStatusCmd(), newPlanCmd(e), newRunCmd(e), newDemoCmd(), newCheckCmd(e), newVerifyCmd(e), newHistoryCmd(e))
 	// Flag errors of every command are usage errors: exit status 2.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
