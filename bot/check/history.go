@@ -49,7 +49,7 @@ func History(ctx context.Context, repo *gitstore.Store, since, head plumbing.Has
 		return nil, err
 	}
 	c := &checker{repo: repo, r: r, sides: map[plumbing.Hash]*side{}}
-	for _, h := range commits {
+	for i, h := range commits {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -61,8 +61,11 @@ func History(ctx context.Context, repo *gitstore.Store, since, head plumbing.Has
 		if len(commit.ParentHashes) > 0 {
 			parent = commit.ParentHashes[0]
 		}
-		if parent != plumbing.ZeroHash && repo.ShallowBoundary(h) {
-			continue // its parent is not in this clone: nothing to compare it with
+		if i == 0 && parent != plumbing.ZeroHash && repo.ShallowBoundary(h) {
+			// Its parent is not in this clone: nothing to compare it with.
+			// Only the oldest commit can be the boundary (Log stops there),
+			// so the shallow list is read once, not once a commit.
+			continue
 		}
 		rep, err := c.change(ctx, parent, h)
 		if err != nil {
