@@ -65,9 +65,9 @@ func (b *Bot) Edit(ctx context.Context, s *Snapshot, a planner.Action) (*gitops.
 	case planner.Shift, planner.Rollback:
 		return s.Repo.WeightsEdit(w, a.Weights)
 	case planner.Cleanup:
-		return s.Repo.RemoveEdit(w, []string{a.From})
+		return s.Repo.RemoveEdit(ctx, w, []string{a.From})
 	case planner.Undeploy:
-		return s.Repo.RemoveEdit(w, a.To)
+		return s.Repo.RemoveEdit(ctx, w, a.To)
 	}
 	return nil, fmt.Errorf("no edit for stage %s", a.Stage)
 }

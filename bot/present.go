@@ -173,6 +173,9 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 	for _, d := range e.Built {
 		fmt.Fprintf(&sb, "- %s is new and builds\n", code(d))
 	}
+	for _, d := range e.Parents {
+		fmt.Fprintf(&sb, "- %s reads a changed file and still builds\n", code(d))
+	}
 	if len(e.Leftovers) > 0 {
 		sb.WriteString("\nPlease check these lines of the derived files; they still mention the source cluster:\n\n")
 		for _, l := range e.Leftovers {

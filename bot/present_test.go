@@ -70,7 +70,7 @@ func TestBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	drained := snapshot(t, gitops.Overlay(drainedFS, weights.Changes))
-	cleanup, err := drained.Repo.RemoveEdit(workload(t, drained, name), []string{from})
+	cleanup, err := drained.Repo.RemoveEdit(t.Context(), workload(t, drained, name), []string{from})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/rewrite"
 )
 
@@ -23,8 +24,13 @@ type Edit struct {
 	Leftovers []Leftover
 	// Removals say what removing a registration will delete on the cluster.
 	Removals []string
-	// Built are the overlays proven to build with the changes applied.
+	// Built are the new overlays, proven to build with the changes
+	// applied.
 	Built []string
+	// Parents are the other kustomizations that read a changed file (a
+	// parent list of registrations, the workload's folder), proven to
+	// still build.
+	Parents []string
 }
 
 // editor accumulates the changes of one stage, so that several edits of
@@ -157,6 +163,9 @@ func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []st
 		}
 		e.edit.Built = append(e.edit.Built, dir)
 	}
+	if err := r.checkParents(ctx, e); err != nil {
+		return nil, err
+	}
 	return e.done()
 }
 
@@ -175,7 +184,7 @@ func (r *Repo) WeightsEdit(w *Workload, weights map[string]int) (*Edit, error) {
 // RemoveEdit removes workload w from each of clusters: its traffic
 // backend (whose weight must already be 0), its registration and its
 // overlay. Removals says what the registration's removal deletes.
-func (r *Repo) RemoveEdit(w *Workload, clusters []string) (*Edit, error) {
+func (r *Repo) RemoveEdit(ctx context.Context, w *Workload, clusters []string) (*Edit, error) {
 	e := newEditor(r.fsys)
 	for _, c := range clusters {
 		if r.traffic != nil {
@@ -194,5 +203,46 @@ func (r *Repo) RemoveEdit(w *Workload, clusters []string) (*Edit, error) {
 			e.Delete(dir)
 		}
 	}
+	if err := r.checkParents(ctx, e); err != nil {
+		return nil, err
+	}
 	return e.done()
+}
+
+// checkParents builds, with the edit applied, every kustomization above a
+// changed file that reads it (a parent list, the workload's folder), as
+// Argo CD or Flux will apply it, and refuses an edit that breaks one that
+// built before. The ones that build are Parents.
+func (r *Repo) checkParents(ctx context.Context, e *editor) error {
+	changes := e.changes()
+	paths := make([]string, len(changes))
+	for i, c := range changes {
+		paths[i] = c.Path
+	}
+	after := Overlay(r.fsys, changes)
+	incs, err := NewIncludes(after).Parents(paths)
+	if err != nil {
+		return err
+	}
+	for _, inc := range incs {
+		if slices.Contains(e.edit.Built, inc.Dir) {
+			continue
+		}
+		_, err := r.renderer.Build(ctx, after, inc.Dir)
+		var be *render.BuildError
+		switch {
+		case err == nil:
+			e.edit.Parents = append(e.edit.Parents, inc.Dir)
+		case errors.As(err, &be):
+			if _, berr := r.renderer.Build(ctx, r.fsys, inc.Dir); berr != nil {
+				continue // broken before the edit: not the edit's doing
+			}
+			return fmt.Errorf("%s, which lists %s, would no longer build: %w", inc.File, inc.Via, be.Err)
+		case errors.As(err, new(*render.UnverifiableError)):
+			// Needs what is not in the repo; the overlays were built.
+		default:
+			return err
+		}
+	}
+	return nil
 }

@@ -156,6 +156,10 @@ func shift(w traffic.Weights, percent int) traffic.Weights {
 
 type workloadCase struct{ fixture, workload string }
 
+// parentLists are the kustomizations of each fixture that list the
+// registrations on gke-eu-2.
+var parentLists = map[string][]string{fixtures.AppOfApps: {"argocd/clusters/gke-eu-2"}}
+
 func allWorkloads(t *testing.T) []workloadCase {
 	var out []workloadCase
 	for _, f := range fixtures.Names() {
@@ -224,6 +228,11 @@ func TestStages(t *testing.T) {
 			if diff := cmp.Diff([]string{dir}, e.Built); diff != "" {
 				t.Errorf("deploy Built mismatch (-want +got):\n%s", diff)
 			}
+			// The target cluster's parent list, which now lists the
+			// registration, is built too.
+			if diff := cmp.Diff(parentLists[tc.fixture], e.Parents); diff != "" {
+				t.Errorf("deploy Parents mismatch (-want +got):\n%s", diff)
+			}
 			if len(e.Leftovers) != 0 {
 				t.Errorf("deploy Leftovers = %v, want none", e.Leftovers)
 			}
@@ -276,7 +285,7 @@ func TestStages(t *testing.T) {
 			}
 
 			// cleanup: nothing of the source is left.
-			e, err = m.repo.RemoveEdit(m.w, []string{from})
+			e, err = m.repo.RemoveEdit(t.Context(), m.w, []string{from})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -323,7 +332,7 @@ func TestRemoveEditNotDrained(t *testing.T) {
 			if m.state.Weights[from] == 0 {
 				t.Skipf("%s has no traffic on %s", tc.workload, from)
 			}
-			_, err := m.repo.RemoveEdit(m.w, []string{from})
+			_, err := m.repo.RemoveEdit(t.Context(), m.w, []string{from})
 			if err == nil {
 				t.Fatalf("RemoveEdit(%s) of a cluster with weight %d succeeded", from, m.state.Weights[from])
 			}

@@ -58,6 +58,9 @@ func (p perPair) Add(f Files, workload, from, to string, sub *Substitution) ([]L
 		return nil, adapterErr(src, err)
 	}
 	f.Write(dst, out, rewrite.Result{File: dst, Line: 1, New: "registration of " + to})
+	if err := listAdd(f, src, dst); err != nil {
+		return nil, err
+	}
 	return sub.Leftovers(dst, out), nil
 }
 
@@ -73,6 +76,9 @@ func (p perPair) Remove(f Files, workload, cluster string) (string, error) {
 		return "", adapterErr(name, err)
 	}
 	f.Delete(name, rewrite.Result{File: name, Line: 1, Old: "registration of " + cluster})
+	if err := listRemove(f, name); err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("%s: %s", cluster, rm.Reason), nil
 }
 

@@ -47,7 +47,7 @@ func (in *inspector) unverifiable(dir string, depth int) string {
 	//lint:ignore SA1019 real kustomizations still use bases
 	for _, list := range [][]string{k.Resources, k.Bases, k.Components} {
 		for _, e := range list {
-			if isRemote(e) {
+			if IsRemote(e) {
 				return fmt.Sprintf("%s refers to remote resource %q", name, e)
 			}
 			in.checkInside(name, dir, e)
@@ -58,7 +58,7 @@ func (in *inspector) unverifiable(dir string, depth int) string {
 	}
 	for _, list := range [][]string{k.Generators, k.Transformers, k.Validators} {
 		for _, e := range list {
-			if isRemote(e) {
+			if IsRemote(e) {
 				return fmt.Sprintf("%s refers to remote plugin %q", name, e)
 			}
 			if strings.Contains(e, "\n") {
@@ -231,13 +231,13 @@ func isHTTP(s string) bool {
 // scpLike matches git's scp-like syntax, user@host:path.
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:`)
 
-// isRemote reports whether kustomize would treat the resource, base or
+// IsRemote reports whether kustomize would treat the resource, base or
 // component entry e as a remote URL or git repository and try to fetch it.
 // It errs towards remote: kustomize's own parser (internal/git.RepoSpec)
 // accepts any URL scheme, scp-like addresses, github.com paths without a
 // scheme, and any path carrying a "//" sub-directory separator, a ".git" or
 // "_git" segment, or a query such as "?ref=".
-func isRemote(e string) bool {
+func IsRemote(e string) bool {
 	s := strings.TrimSpace(e)
 	if strings.HasPrefix(s, "/") {
 		return false // kustomize refuses absolute paths; the build reports it

@@ -34,8 +34,8 @@ func TestIsRemote(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.entry, func(t *testing.T) {
-			if got := isRemote(tt.entry); got != tt.want {
-				t.Errorf("isRemote(%q) = %v, want %v", tt.entry, got, tt.want)
+			if got := IsRemote(tt.entry); got != tt.want {
+				t.Errorf("IsRemote(%q) = %v, want %v", tt.entry, got, tt.want)
 			}
 		})
 	}
