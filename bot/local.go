@@ -75,7 +75,9 @@ func (l *Local) PullRequests(ctx context.Context) ([]PullRequest, error) {
 }
 
 // landed reports whether the base's first-parent history, back to the
-// branch commit's parent, holds a commit with the same ferry trailers.
+// branch commit's parent, holds the branch commit, a merge of it (a
+// reviewer ran git merge), or a commit with the same ferry trailers
+// (ferry squashed or rebased it).
 func (l *Local) landed(ctx context.Context, base, head plumbing.Hash) (bool, error) {
 	hc, err := l.Repo.CommitObject(head)
 	if err != nil {
@@ -88,7 +90,7 @@ func (l *Local) landed(ctx context.Context, base, head plumbing.Hash) (bool, err
 	stop := hc.ParentHashes[0]
 	found := false
 	err = l.Repo.Log(ctx, base, func(c *object.Commit) error {
-		if c.Hash == head || stageOf(c.Message) == want {
+		if c.Hash == head || slices.Contains(c.ParentHashes[min(1, len(c.ParentHashes)):], head) || stageOf(c.Message) == want {
 			found = true
 			return gitstore.ErrStop
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 	"os/signal"
 	"runtime/debug"
 	"strings"
@@ -81,11 +82,13 @@ type env struct {
 	getenv func(string) string
 	open   func(dir string) (*gitstore.Store, error)
 	clone  func(ctx context.Context, url string, o gitstore.CloneOptions) (*gitstore.Store, error)
+	// now is the clock the soak of a local run is measured by.
+	now func() time.Time
 }
 
 // processEnv is the env of the running process.
 func processEnv() *env {
-	return &env{getenv: os.Getenv, open: gitstore.Open, clone: gitstore.Clone}
+	return &env{getenv: os.Getenv, open: gitstore.Open, clone: gitstore.Clone, now: time.Now}
 }
 
 // openRepo opens the git repository at dir; a usage error when there is

@@ -48,14 +48,14 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 		return nil, err
 	}
 	o.defaultBase(repo)
-	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor}
+	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor, Now: o.now}
 	health, err := argoHealth(repo, o.base, o.getenv)
 	if err != nil {
 		return nil, err
 	}
 	return bot.New(repo, bot.Options{
 		Forge: forge, Base: o.base, DryRun: ro.dryRun, Progress: progress,
-		Shard: ro.shard, Shards: ro.shards, Health: health,
+		Shard: ro.shard, Shards: ro.shards, Health: health, Now: o.now,
 	})
 }
 
