@@ -60,12 +60,14 @@ var goldenWorkload = map[string]string{
 	fixtures.AppSetHTTPRoute:  "playlist-api",
 	fixtures.FluxExternalDNS:  "cart-api",
 	fixtures.ApplicationIstio: "podcast-api",
+	fixtures.AppOfApps:        "checkout-api",
 }
 
 var goldenGlob = map[string]string{
 	fixtures.AppSetHTTPRoute:  "playlist-api",
 	fixtures.FluxExternalDNS:  "cart-api",
 	fixtures.ApplicationIstio: "[np]*", // notification-worker and podcast-api
+	fixtures.AppOfApps:        "checkout-api",
 }
 
 // TestBodies migrates each fixture repo to the end and compares the
