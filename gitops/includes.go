@@ -30,6 +30,9 @@ type Inclusion struct {
 	// Via is the changed path, or the included directory, that the entry
 	// refers to.
 	Via string
+	// Component is a kustomization of kind Component: it cannot be
+	// built alone, only as part of the kustomizations that include it.
+	Component bool
 }
 
 // A Pointer is a Flux Kustomization or an Argo CD Application that tells
@@ -51,6 +54,7 @@ type ref struct {
 type kustomization struct {
 	dir, file string
 	refs      []ref
+	component bool
 }
 
 // Includes finds what a change of some paths reaches beyond the files
@@ -139,11 +143,11 @@ func (in *Includes) find(paths []string, candidates func(p string) ([]string, er
 // file it lists, or anything inside a directory it lists.
 func (k *kustomization) includes(p string) (Inclusion, bool) {
 	if p == k.file {
-		return Inclusion{Dir: k.dir, File: k.file, Via: p}, true
+		return Inclusion{Dir: k.dir, File: k.file, Via: p, Component: k.component}, true
 	}
 	for _, r := range k.refs {
 		if p == r.path || strings.HasPrefix(p, r.path+"/") {
-			return Inclusion{Dir: k.dir, File: k.file, Line: r.line, Via: r.path}, true
+			return Inclusion{Dir: k.dir, File: k.file, Line: r.line, Via: r.path, Component: k.component}, true
 		}
 	}
 	return Inclusion{}, false
@@ -179,7 +183,8 @@ func (in *Includes) load(dir string) (*kustomization, error) {
 		if err != nil {
 			return nil, err
 		}
-		k = &kustomization{dir: dir, file: name, refs: kustomizationRefs(dir, data)}
+		refs, component := kustomizationRefs(dir, data)
+		k = &kustomization{dir: dir, file: name, refs: refs, component: component}
 		break
 	}
 	in.kusts[dir] = k
@@ -290,11 +295,12 @@ func scalarAt(n *yaml.Node, keys ...string) string {
 // refers to, relative to the repo root: what it lists as resources, bases
 // and components, and the files of its patches, generators and other
 // fields. Remote references and paths that leave the repo are left out,
-// as is a file that does not parse (its build reports it).
-func kustomizationRefs(dir string, data []byte) []ref {
+// as is a file that does not parse (its build reports it). component
+// says the file is a kustomize Component.
+func kustomizationRefs(dir string, data []byte) (refs []ref, component bool) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil
+		return nil, false
 	}
 	root := doc.Content[0]
 	var out []ref
@@ -348,5 +354,5 @@ func kustomizationRefs(dir string, data []byte) []ref {
 	if o := child(root, "openapi"); o != nil {
 		add(child(o, "path"), false)
 	}
-	return out
+	return out, scalarAt(root, "kind") == "Component"
 }

@@ -185,8 +185,9 @@ func (c *checker) change(ctx context.Context, base, head plumbing.Hash) (*Report
 	if bootstrap {
 		rules = 3
 	}
+	built := map[string]bool{}
 	for _, name := range workloadNames(bs.repo, hs.repo) {
-		wc := &workloadCheck{c: c, name: name, base: bs, head: hs, bootstrap: bootstrap}
+		wc := &workloadCheck{c: c, name: name, base: bs, head: hs, bootstrap: bootstrap, built: built}
 		wc.owned = wc.ownedPaths(changed)
 		if !global && len(wc.owned) == 0 {
 			continue
@@ -198,6 +199,9 @@ func (c *checker) change(ctx context.Context, base, head plumbing.Hash) (*Report
 		rep.Invariants += rules
 		rep.Violations = append(rep.Violations, wc.violations...)
 		rep.Notes = append(rep.Notes, wc.notes...)
+	}
+	if err := c.includers(ctx, rep, bs, hs, changed, built); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(rep.Violations, func(a, b Violation) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule),
@@ -244,7 +248,8 @@ type workloadCheck struct {
 	name       string
 	base, head *side
 	bootstrap  bool
-	owned      []string // the workload's files the change touches, sorted
+	owned      []string        // the workload's files the change touches, sorted
+	built      map[string]bool // the overlays built, of every workload
 
 	bw, hw     *gitops.Workload
 	bst, hst   *gitops.State
@@ -472,6 +477,7 @@ func (wc *workloadCheck) builds(ctx context.Context) error {
 		if i < 0 && !shared && !wc.bootstrap {
 			continue
 		}
+		wc.built[dir] = true
 		_, err := wc.c.r.Build(ctx, wc.head.fsys, dir)
 		var be *render.BuildError
 		var ue *render.UnverifiableError

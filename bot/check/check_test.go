@@ -396,3 +396,60 @@ func TestChangeOfPullRequestMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestChangeBreaksWhatIncludesIt: a change that leaves the files it
+// touches valid but breaks a kustomization that reads them, or a Flux
+// Kustomization that applies them, violates rule 6 at the line that
+// refers to them.
+func TestChangeBreaksWhatIncludesIt(t *testing.T) {
+	parent := "argocd/clusters/gke-eu-1/kustomization.yaml"
+	tests := []struct {
+		name    string
+		fixture string
+		change  func(t *testing.T, repo *gitstore.Store) []gitstore.Change
+		want    []check.Violation
+	}{{
+		name:    "registration removed, its parent list still names it",
+		fixture: fixtures.AppOfApps,
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{{Path: "argocd/clusters/gke-eu-1/apps/order-worker.yaml", Delete: true}}
+		},
+		want: []check.Violation{{Rule: 6, Workload: "order-worker", File: parent, Line: 9}},
+	}, {
+		name:    "shared component broken",
+		fixture: fixtures.AppOfApps,
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{edit(t, repo, "components/observability/kustomization.yaml", "scrape.yaml", "scrape-v2.yaml")}
+		},
+		want: []check.Violation{
+			{Rule: 6, Workload: "checkout-api", File: "apps/checkout-api/overlays/gke-eu-1/kustomization.yaml", Line: 11},
+			{Rule: 6, Workload: "checkout-api", File: "apps/checkout-api/overlays/gke-us-1/kustomization.yaml", Line: 11},
+		},
+	}, {
+		name:    "overlay removed, its Flux Kustomization still applies it",
+		fixture: fixtures.FluxExternalDNS,
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{{Path: "apps/payments-worker/overlays/gke-eu-1/kustomization.yaml", Delete: true}}
+		},
+		want: []check.Violation{{Rule: 6, Workload: "payments-worker", File: "clusters/gke-eu-1/apps/payments-worker.yaml", Line: 12,
+			Message: "payments-worker: Kustomization payments-worker-gke-eu-1 applies apps/payments-worker/overlays/gke-eu-1, which the change removes"}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := fixtureRepo(t, tt.fixture)
+			base, head := commit(t, repo, "A change\n", tt.change(t, repo)...)
+			got, err := check.Change(t.Context(), repo, base, head, render.New())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if strings.Contains(got[i].Message, "no longer builds") {
+					got[i].Message = ""
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Change mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
