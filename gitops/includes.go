@@ -67,7 +67,8 @@ type Includes struct {
 	// the whole tree has been read.
 	all      []string
 	pointers []Pointer
-	walked   bool
+	// walked says which of the two the tree has been read for.
+	walkedKusts, walkedPointers bool
 }
 
 // NewIncludes reads fsys's kustomizations as they are needed.
@@ -87,7 +88,7 @@ func (in *Includes) Parents(paths []string) ([]Inclusion, error) {
 // paths, directly or through another kustomization, reading the whole
 // tree once.
 func (in *Includes) All(paths []string) ([]Inclusion, error) {
-	if err := in.walk(); err != nil {
+	if err := in.walk(false); err != nil {
 		return nil, err
 	}
 	return in.find(paths, func(string) ([]string, error) { return in.all, nil })
@@ -96,7 +97,7 @@ func (in *Includes) All(paths []string) ([]Inclusion, error) {
 // Pointers returns every Flux Kustomization and Argo CD Application of the
 // repo, in file order, reading the whole tree once.
 func (in *Includes) Pointers() ([]Pointer, error) {
-	if err := in.walk(); err != nil {
+	if err := in.walk(true); err != nil {
 		return nil, err
 	}
 	return in.pointers, nil
@@ -191,13 +192,18 @@ func (in *Includes) load(dir string) (*kustomization, error) {
 	return k, nil
 }
 
-// walk reads every kustomization and pointer of the tree, skipping hidden
-// directories.
-func (in *Includes) walk() error {
-	if in.walked {
+// walk reads every kustomization of the tree, or every pointer: the
+// registrations are most of a repo's files, so a walk for the
+// kustomizations does not read them. Hidden directories are skipped.
+func (in *Includes) walk(pointers bool) error {
+	done := &in.walkedKusts
+	if pointers {
+		done = &in.walkedPointers
+	}
+	if *done {
 		return nil
 	}
-	in.walked = true
+	*done = true
 	return fs.WalkDir(in.fsys, ".", func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -212,6 +218,9 @@ func (in *Includes) walk() error {
 			return nil
 		}
 		if slices.Contains(kustomizationNames, e.Name()) {
+			if pointers {
+				return nil
+			}
 			d := path.Dir(p)
 			if _, done := in.kusts[d]; !done {
 				if _, err := in.load(d); err != nil {
@@ -223,7 +232,7 @@ func (in *Includes) walk() error {
 			}
 			return nil
 		}
-		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+		if ext := path.Ext(p); !pointers || ext != ".yaml" && ext != ".yml" {
 			return nil
 		}
 		data, err := readFile(in.fsys, p)
@@ -234,15 +243,15 @@ func (in *Includes) walk() error {
 			}
 			return err
 		}
-		in.pointers = append(in.pointers, pointers(p, data)...)
+		in.pointers = append(in.pointers, pointerDocs(p, data)...)
 		return nil
 	})
 }
 
-// pointers returns the Flux Kustomizations and Argo CD Applications of a
+// pointerDocs returns the Flux Kustomizations and Argo CD Applications of a
 // YAML file, with the directory each applies. A file that does not parse
 // is skipped: it is not ferry's to judge here.
-func pointers(name string, data []byte) []Pointer {
+func pointerDocs(name string, data []byte) []Pointer {
 	if !bytes.Contains(data, []byte("kustomize.toolkit.fluxcd.io")) && !bytes.Contains(data, []byte("argoproj.io")) {
 		return nil
 	}

@@ -26,7 +26,7 @@ var author = object.Signature{Name: "Platform Team", Email: "platform@music.exam
 
 // newRepo makes a bare repository in a temporary folder whose main branch
 // holds one commit of fsys.
-func newRepo(t *testing.T, fsys fs.FS) *gitstore.Store {
+func newRepo(t testing.TB, fsys fs.FS) *gitstore.Store {
 	t.Helper()
 	repo, _, err := fixtures.GitRepo(t.Context(), t.TempDir(), true, fsys, gitstore.CommitMeta{Author: author, Message: "Deployment repo\n"})
 	if err != nil {
@@ -46,7 +46,7 @@ func fixtureRepo(t *testing.T, name string) *gitstore.Store {
 
 // commit commits changes on main's tip with a plain author and message, and
 // moves main.
-func commit(t *testing.T, repo *gitstore.Store, msg string, changes ...gitstore.Change) (base, head plumbing.Hash) {
+func commit(t testing.TB, repo *gitstore.Store, msg string, changes ...gitstore.Change) (base, head plumbing.Hash) {
 	t.Helper()
 	base, err := repo.Resolve("main")
 	if err != nil {
@@ -64,7 +64,7 @@ func commit(t *testing.T, repo *gitstore.Store, msg string, changes ...gitstore.
 
 // edit returns a change of file at main's tip: each old replaced by its
 // new, once.
-func edit(t *testing.T, repo *gitstore.Store, file string, oldnew ...string) gitstore.Change {
+func edit(t testing.TB, repo *gitstore.Store, file string, oldnew ...string) gitstore.Change {
 	t.Helper()
 	h, err := repo.Resolve("main")
 	if err != nil {

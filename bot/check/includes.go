@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
 	"strings"
 
@@ -62,6 +63,11 @@ func (c *checker) includers(ctx context.Context, rep *Report, base, head *side, 
 		rep.Violations = append(rep.Violations, violation(cmp.Or(owner(head, inc.Dir), owner(head, inc.Via)), inc.File, line,
 			"%s, which reads %s, no longer builds: %v", inc.File, inc.Via, be.Err))
 	}
+	// Only a directory the change removes can leave a pointer dangling;
+	// most changes remove none, and need not read every registration.
+	if !removesDir(base.fsys, head.fsys, paths) {
+		return nil
+	}
 	ptrs, err := in.Pointers()
 	if err != nil {
 		return err
@@ -78,6 +84,25 @@ func (c *checker) includers(ctx context.Context, rep *Report, base, head *side, 
 			"%s %s applies %s, which the change removes", p.Kind, p.Name, p.Path))
 	}
 	return nil
+}
+
+// removesDir reports whether a directory holding one of paths at base is
+// gone at head.
+func removesDir(base, head fs.FS, paths []string) bool {
+	for _, p := range paths {
+		if exists(head, p) {
+			continue
+		}
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			if exists(head, d) {
+				break
+			}
+			if exists(base, d) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func exists(fsys fs.FS, name string) bool {
