@@ -59,7 +59,10 @@ type TrafficAdapter interface {
 // path must hold and how to make its adapter.
 type registrationKind struct {
 	need []string
-	new  func(cfg *Config, inv *Inventory) RegistrationAdapter
+	// perCluster kinds have a file per workload and cluster, so their
+	// path must also hold {cluster} or another cluster value.
+	perCluster bool
+	new        func(cfg *Config, inv *Inventory) RegistrationAdapter
 }
 
 // A trafficKind is one value of traffic.kind.
@@ -76,8 +79,8 @@ type trafficKind struct {
 var (
 	registrationKinds = map[string]registrationKind{
 		targets.KindApplicationSet:    {need: []string{"{workload}"}, new: newApplicationSets},
-		targets.KindApplication:       {need: []string{"{workload}", "{cluster}"}, new: newApplications},
-		targets.KindFluxKustomization: {need: []string{"{workload}", "{cluster}"}, new: newFluxKustomizations},
+		targets.KindApplication:       {need: []string{"{workload}"}, perCluster: true, new: newApplications},
+		targets.KindFluxKustomization: {need: []string{"{workload}"}, perCluster: true, new: newFluxKustomizations},
 	}
 	trafficKinds = map[string]trafficKind{
 		TrafficHTTPRoute:      {need: []string{"{workload}"}, new: newRoutes("HTTPRoute")},

@@ -39,6 +39,13 @@ type Config struct {
 	Health       HealthConfig       `yaml:"health"`
 	PullRequests PullRequestsConfig `yaml:"pullRequests"`
 	Validate     ValidateConfig     `yaml:"validate"`
+
+	// values are the inventory's values by cluster, for the path
+	// templates' {key} placeholders; set by Bind.
+	values map[string]map[string]string
+	// lines are the lines of the templates' keys in ferry.yaml, for the
+	// errors Bind finds.
+	lines map[string]int
 }
 
 // TargetsConfig says how a (workload, cluster) pair is handed to Argo CD or Flux.
@@ -244,7 +251,7 @@ func (c *Config) check(root *yaml.Node) error {
 		need       []string
 	}{
 		{"workloads", c.Workloads, []string{"{workload}"}},
-		{"overlay", c.Overlay, []string{"{workload}", "{cluster}"}},
+		{"overlay", c.Overlay, []string{"{workload}"}},
 		{"pin", c.Pin, []string{"{workload}"}},
 		{"clusters", c.Clusters, nil},
 		{"migrations", c.Migrations, nil},
@@ -253,6 +260,10 @@ func (c *Config) check(root *yaml.Node) error {
 		if err := checkTemplate(t.value, t.need); err != nil {
 			return fail(fmt.Errorf("%s: %w", t.key, err), t.key)
 		}
+	}
+	c.lines = map[string]int{}
+	for _, keys := range [][]string{{"overlay"}, {"pin"}, {"targets", "path"}, {"traffic", "path"}, {"traffic", "backend"}, {"health", "context"}} {
+		c.lines[strings.Join(keys, ".")] = lineOf(root, keys...)
 	}
 	if !strings.HasSuffix(c.Workloads, "/{workload}") && c.Workloads != "{workload}" || strings.Count(c.Workloads, "{workload}") != 1 {
 		return fail(fmt.Errorf("%w: workloads must end in the segment {workload}, as in apps/{workload}", ErrBadName), "workloads")
@@ -264,6 +275,18 @@ func (c *Config) check(root *yaml.Node) error {
 	if err := checkTemplate(c.Targets.Path, rk.need); err != nil {
 		return fail(fmt.Errorf("targets.path: %w", err), "targets", "path")
 	}
+	if rk.perCluster && !hasClusterPlaceholder(c.Targets.Path) {
+		return fail(fmt.Errorf("%w: targets.path %q has no {cluster} or other cluster value placeholder: kind %s has a file per workload and cluster", ErrMissingField, c.Targets.Path, c.Targets.Kind), "targets", "path")
+	}
+	if !rk.perCluster && hasClusterPlaceholder(c.Targets.Path) {
+		return fail(fmt.Errorf("%w: targets.path %q: kind %s has one file per workload, so it cannot name a cluster", ErrBadName, c.Targets.Path, c.Targets.Kind), "targets", "path")
+	}
+	if hasClusterPlaceholder(c.Pin) {
+		return fail(fmt.Errorf("%w: pin %q: a workload has one pin file, so it cannot name a cluster", ErrBadName, c.Pin), "pin")
+	}
+	if !hasClusterPlaceholder(c.Overlay) {
+		return fail(fmt.Errorf("%w: overlay %q has no {cluster} or other cluster value placeholder", ErrMissingField, c.Overlay), "overlay")
+	}
 	if t := c.Traffic; t != nil {
 		tk, ok := trafficKinds[t.Kind]
 		if !ok {
@@ -272,8 +295,8 @@ func (c *Config) check(root *yaml.Node) error {
 		if err := checkTemplate(t.Path, tk.need); err != nil && tk.need != nil {
 			return fail(fmt.Errorf("traffic.path: %w", err), "traffic", "path")
 		}
-		if !strings.Contains(t.Backend, "{cluster}") {
-			return fail(fmt.Errorf("%w: traffic.backend must contain {cluster}", ErrMissingField), "traffic", "backend")
+		if !hasClusterPlaceholder(t.Backend) {
+			return fail(fmt.Errorf("%w: traffic.backend must contain {cluster} or another cluster value placeholder", ErrMissingField), "traffic", "backend")
 		}
 	}
 	switch c.Health.Kind {
@@ -323,6 +346,114 @@ func (c *Config) check(root *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// placeholder matches a template's placeholders: {workload}, {cluster},
+// and {key} for any key of the clusters' inventory values.
+var placeholder = regexp.MustCompile(`\{([A-Za-z0-9_.-]+)\}`)
+
+// hasClusterPlaceholder reports whether template t has a placeholder that
+// differs between clusters: {cluster} or a value's.
+func hasClusterPlaceholder(t string) bool {
+	for _, m := range placeholder.FindAllStringSubmatch(t, -1) {
+		if m[1] != "workload" {
+			return true
+		}
+	}
+	return false
+}
+
+// Bind checks the templates' placeholders against the inventory, whose
+// values they may use ({region}, {environment}, a folder name that is not
+// the cluster's), and binds c to it, so that the templates expand them.
+// Every placeholder must be {workload}, {cluster} or a key of the
+// clusters' values, and the overlay, a per-cluster registration file and
+// a traffic backend must name each cluster differently.
+func (c *Config) Bind(inv *Inventory) error {
+	keys := map[string]bool{"workload": true, "cluster": true}
+	values := map[string]map[string]string{}
+	for _, cl := range inv.Clusters {
+		values[cl.Name] = cl.Values
+		for k := range cl.Values {
+			keys[k] = true // the inventory makes every cluster have every key
+		}
+	}
+	type tmpl struct {
+		key, value string
+		unique     bool
+	}
+	perCluster := registrationKinds[c.Targets.Kind].perCluster
+	ts := []tmpl{{"overlay", c.Overlay, true}, {"pin", c.Pin, false}, {"health.context", c.Health.Context, false},
+		{"targets.path", c.Targets.Path, perCluster}}
+	if c.Traffic != nil {
+		ts = append(ts, tmpl{"traffic.path", c.Traffic.Path, false}, tmpl{"traffic.backend", c.Traffic.Backend, true})
+	}
+	for _, t := range ts {
+		for _, m := range placeholder.FindAllStringSubmatch(t.value, -1) {
+			if !keys[m[1]] {
+				return inputErr(ConfigFile, c.lines[t.key], fmt.Errorf("%w: %s: {%s} is not {workload}, {cluster} or a key of the values in %s", ErrUnknownName, t.key, m[1], c.Clusters))
+			}
+		}
+	}
+	c.values = values
+	for _, t := range ts {
+		if !t.unique {
+			continue
+		}
+		seen := map[string]string{}
+		for _, cl := range inv.Names() {
+			p := c.Expand(t.value, "w", cl)
+			if other, dup := seen[p]; dup {
+				c.values = nil
+				return inputErr(ConfigFile, c.lines[t.key], fmt.Errorf("%w: %s %q is %q for both %s and %s", ErrDuplicate, t.key, t.value, p, other, cl))
+			}
+			seen[p] = cl
+		}
+	}
+	return nil
+}
+
+// Expand fills the placeholders of template t for workload and cluster:
+// {workload}, {cluster}, and the cluster's values once c is bound to the
+// inventory. A placeholder with no value is left as it is.
+func (c *Config) Expand(t, workload, cluster string) string {
+	if !strings.Contains(t, "{") {
+		return t
+	}
+	return placeholder.ReplaceAllStringFunc(t, func(m string) string {
+		switch k := m[1 : len(m)-1]; k {
+		case "workload":
+			return workload
+		case "cluster":
+			if cluster == "" {
+				return m
+			}
+			return cluster
+		default:
+			if v, ok := c.values[cluster][k]; ok {
+				return v
+			}
+			return m
+		}
+	})
+}
+
+// LoadBoundConfig reads ferry.yaml and the inventory, and binds the one to
+// the other: the configuration where only it is needed, with templates
+// that expand every placeholder.
+func LoadBoundConfig(fsys fs.FS) (*Config, error) {
+	cfg, err := LoadConfig(fsys)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := LoadInventory(fsys, cfg.Clusters)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Bind(inv); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // inFile names the file of an *InputError that has only a line.

@@ -141,7 +141,7 @@ func (repo *Repo) DeriveOverlay(w *Workload, from, to string) (*Derived, error) 
 	if !ok {
 		return nil, fmt.Errorf("workload %s has no overlay for %s", w.Name, from)
 	}
-	dst := expand(repo.Config.Overlay, w.Name, to)
+	dst := repo.Config.Expand(repo.Config.Overlay, w.Name, to)
 	if _, ok := w.Overlays[to]; ok {
 		return nil, fmt.Errorf("workload %s already has an overlay for %s (%s)", w.Name, to, dst)
 	}

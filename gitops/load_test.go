@@ -166,6 +166,37 @@ func TestLoad(t *testing.T) {
 
 // With workloads at the root, ferry's own migrations folder is not a
 // workload.
+// TestLoadValueFolders: overlays in folders named by inventory values,
+// {region}/{cluster}, are found per cluster, and the templates expand
+// the values.
+func TestLoadValueFolders(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range goodRepo {
+		if !strings.HasPrefix(k, "apps/") {
+			files[k] = v
+		}
+	}
+	files["ferry.yaml"] = strings.Replace(goodRepo["ferry.yaml"], "overlays/{cluster}", "overlays/{region}/{cluster}", 1)
+	files["apps/web/overlays/europe-west1/gke-eu-1/kustomization.yaml"] = "resources: []\n"
+	files["apps/web/overlays/europe-west2/gke-eu-2/kustomization.yaml"] = "resources: []\n"
+	files["apps/web/overlays/europe-west2/gke-eu-1/kustomization.yaml"] = "resources: []\n" // the wrong region: not gke-eu-1's
+	repo, err := load(t, writeRepo(t, files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, ok := repo.Workload("web")
+	if !ok {
+		t.Fatal("no workload web")
+	}
+	want := map[string]string{"gke-eu-1": "apps/web/overlays/europe-west1/gke-eu-1", "gke-eu-2": "apps/web/overlays/europe-west2/gke-eu-2"}
+	if diff := cmp.Diff(want, w.Overlays); diff != "" {
+		t.Errorf("Overlays mismatch (-want +got):\n%s", diff)
+	}
+	if got := repo.Config.OverlayDir("web", "gke-eu-2"); got != want["gke-eu-2"] {
+		t.Errorf("OverlayDir(web, gke-eu-2) = %q, want %q", got, want["gke-eu-2"])
+	}
+}
+
 func TestLoadRootWorkloads(t *testing.T) {
 	files := map[string]string{}
 	for k, v := range goodRepo {
@@ -250,6 +281,15 @@ func TestLoadBadInput(t *testing.T) {
 			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 9, msg: `maxInFlight: "1.9" is not a whole number`},
 		{name: "zero maxInFlight", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "maxInFlight: 5", "maxInFlight: 0", 1)},
 			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 9, msg: "maxInFlight: 0 is not a positive whole number"},
+		{name: "unknown placeholder", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "overlays/{cluster}", "overlays/{zone}/{cluster}", 1)},
+			wantErr: gitops.ErrUnknownName, file: "ferry.yaml", line: 4, msg: "overlay: {zone} is not {workload}, {cluster} or a key of the values in clusters.yaml"},
+		{name: "overlay folder shared by two clusters", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "overlays/{cluster}", "overlays/{server}", 1),
+			"clusters.yaml": strings.Replace(goodRepo["clusters.yaml"], "10.0.0.2", "10.0.0.1", 1)},
+			wantErr: gitops.ErrDuplicate, file: "ferry.yaml", line: 4, msg: `for both gke-eu-1 and gke-eu-2`},
+		{name: "overlay without a cluster", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "overlays/{cluster}", "overlay", 1)},
+			wantErr: gitops.ErrMissingField, file: "ferry.yaml", line: 4, msg: "no {cluster} or other cluster value placeholder"},
+		{name: "pin per cluster", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "base/kustomization.yaml", "{region}/kustomization.yaml", 1)},
+			wantErr: gitops.ErrBadName, file: "ferry.yaml", line: 5, msg: "a workload has one pin file"},
 		{name: "duplicate cluster", change: map[string]string{"clusters.yaml": strings.Replace(goodRepo["clusters.yaml"], "name: gke-eu-2", "name: gke-eu-1", 1)},
 			wantErr: gitops.ErrDuplicate, file: "clusters.yaml", line: 6, msg: `cluster "gke-eu-1" is also entry 0`},
 	}

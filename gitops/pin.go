@@ -21,7 +21,7 @@ var ErrPinnedByOther = errors.New("pinned by another migration")
 func PinMarker(migration string) string { return pinPrefix + migration }
 
 // PinFile is the file that carries the workload's pin marker.
-func (c *Config) PinFile(workload string) string { return expand(c.Pin, workload, "") }
+func (c *Config) PinFile(workload string) string { return c.Expand(c.Pin, workload, "") }
 
 // ReadPin returns the migration that pins the file, or "" when none does.
 // Two markers are bad input.

@@ -114,6 +114,9 @@ func LoadWith(fsys fs.FS, o LoadOptions) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Bind(inv); err != nil {
+		return nil, err
+	}
 	migs, err := LoadMigrations(fsys, cfg.Migrations, inv)
 	if err != nil {
 		return nil, err
@@ -131,17 +134,6 @@ func LoadWith(fsys fs.FS, o LoadOptions) (*Repo, error) {
 	}
 	r.regs, r.traffic = newAdapters(cfg, inv)
 	return r, nil
-}
-
-// expand fills the placeholders of a path template.
-func expand(t, workload, cluster string) string {
-	if strings.Contains(t, "{workload}") {
-		t = strings.ReplaceAll(t, "{workload}", workload)
-	}
-	if strings.Contains(t, "{cluster}") {
-		t = strings.ReplaceAll(t, "{cluster}", cluster)
-	}
-	return t
 }
 
 func discover(fsys fs.FS, cfg *Config, inv *Inventory, o LoadOptions) ([]*Workload, error) {
@@ -167,7 +159,7 @@ func discover(fsys fs.FS, cfg *Config, inv *Inventory, o LoadOptions) ([]*Worklo
 		if err := CheckName("workload", e.Name()); err != nil {
 			return nil, inputErr(path.Join(parent, e.Name()), 0, err)
 		}
-		out = append(out, &Workload{Name: e.Name(), Dir: expand(cfg.Workloads, e.Name(), ""), Overlays: map[string]string{}})
+		out = append(out, &Workload{Name: e.Name(), Dir: cfg.Expand(cfg.Workloads, e.Name(), ""), Overlays: map[string]string{}})
 	}
 	// Each workload's overlays and owner are read on every core: a large
 	// repo read from git is mostly waiting for objects.
@@ -208,9 +200,9 @@ func parallel(n int, fn func(i int) error) error {
 // fillWorkload finds w's overlays, one per cluster of the inventory, and
 // its owner.
 func fillWorkload(fsys fs.FS, cfg *Config, inv *Inventory, o LoadOptions, w *Workload) error {
-	if parent, last := path.Split(cfg.Overlay); last == "{cluster}" && !strings.Contains(parent, "{cluster}") {
+	if parent, last := path.Split(cfg.Overlay); last == "{cluster}" && !hasClusterPlaceholder(parent) {
 		// One listing instead of a Stat per cluster.
-		dir := path.Clean(expand(parent, w.Name, ""))
+		dir := path.Clean(cfg.Expand(parent, w.Name, ""))
 		ents, err := fs.ReadDir(fsys, dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return inputErr(dir, 0, err)
@@ -222,7 +214,7 @@ func fillWorkload(fsys fs.FS, cfg *Config, inv *Inventory, o LoadOptions, w *Wor
 		}
 	} else {
 		for _, c := range inv.Clusters {
-			dir := expand(cfg.Overlay, w.Name, c.Name)
+			dir := cfg.Expand(cfg.Overlay, w.Name, c.Name)
 			if info, err := fs.Stat(fsys, dir); err == nil && info.IsDir() {
 				w.Overlays[c.Name] = dir
 			}

@@ -163,7 +163,7 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 
 // OverlayDir is workload's overlay directory for cluster.
 func (c *Config) OverlayDir(workload, cluster string) string {
-	return expand(c.Overlay, workload, cluster)
+	return c.Expand(c.Overlay, workload, cluster)
 }
 
 // HealthContext names what reports workload's health on cluster: the
@@ -174,13 +174,13 @@ func (c *Config) HealthContext(workload, cluster string) string {
 	if t == "" {
 		t = "{workload}-{cluster}"
 	}
-	return expand(t, workload, cluster)
+	return c.Expand(t, workload, cluster)
 }
 
 // RegistrationFile is the file registering workload w on cluster (for an
 // ApplicationSet, the workload's one file).
 func (c *Config) RegistrationFile(workload, cluster string) string {
-	return expand(c.Targets.Path, workload, cluster)
+	return c.Expand(c.Targets.Path, workload, cluster)
 }
 
 // adapterErr makes an adapter's refusal of a file bad input, naming the
@@ -199,5 +199,5 @@ func (c *Config) TrafficFile(workload, cluster string) string {
 	if c.Traffic == nil {
 		return ""
 	}
-	return expand(c.Traffic.Path, workload, cluster)
+	return c.Expand(c.Traffic.Path, workload, cluster)
 }

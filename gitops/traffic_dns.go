@@ -27,7 +27,7 @@ func newExternalDNS(cfg *Config, inv *Inventory, vars func(string, string) strin
 // Kustomization read through f.
 func (x externalDNS) adapter(f Files, workload string) traffic.ExternalDNS {
 	backend := x.cfg.Traffic.Backend
-	e := traffic.ExternalDNS{Backend: func(c string) string { return expand(backend, workload, c) }}
+	e := traffic.ExternalDNS{Backend: func(c string) string { return x.cfg.Expand(backend, workload, c) }}
 	if x.vars != nil {
 		e.Vars = map[string]traffic.File{}
 		for _, c := range x.inv.Names() {

@@ -24,7 +24,7 @@ func newRoutes(kind string) func(*Config, *Inventory, func(string, string) strin
 
 func (r routes) route(workload string) traffic.Route {
 	backend := r.cfg.Traffic.Backend
-	return traffic.Route{Kind: r.kind, Backend: func(c string) string { return expand(backend, workload, c) }}
+	return traffic.Route{Kind: r.kind, Backend: func(c string) string { return r.cfg.Expand(backend, workload, c) }}
 }
 
 func (r routes) file(workload string) string { return r.cfg.TrafficFile(workload, "") }

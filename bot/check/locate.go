@@ -22,7 +22,7 @@ func weightLine(s *side, workload, cluster string) (string, int) {
 	if err != nil {
 		return file, 0
 	}
-	backend := strings.NewReplacer("{workload}", workload, "{cluster}", cluster).Replace(cfg.Traffic.Backend)
+	backend := cfg.Expand(cfg.Traffic.Backend, workload, cluster)
 	lines := strings.Split(string(data), "\n")
 	isWeight := func(i int) bool {
 		l := strings.TrimSpace(lines[i])

@@ -71,7 +71,7 @@ func argoHealth(repo *gitstore.Store, base string, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := gitops.LoadConfig(fsys)
+	cfg, err := gitops.LoadBoundConfig(fsys)
 	if err != nil || cfg.Health.Kind != gitops.HealthArgoCD {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := gitops.LoadConfig(fsys)
+	cfg, err := gitops.LoadBoundConfig(fsys)
 	if err != nil {
 		return nil, err
 	}
