@@ -61,6 +61,7 @@ var goldenWorkload = map[string]string{
 	fixtures.FluxExternalDNS:  "cart-api",
 	fixtures.ApplicationIstio: "podcast-api",
 	fixtures.AppOfApps:        "checkout-api",
+	fixtures.RegionFolders:    "checkout",
 }
 
 var goldenGlob = map[string]string{
@@ -68,6 +69,7 @@ var goldenGlob = map[string]string{
 	fixtures.FluxExternalDNS:  "cart-api",
 	fixtures.ApplicationIstio: "[np]*", // notification-worker and podcast-api
 	fixtures.AppOfApps:        "checkout-api",
+	fixtures.RegionFolders:    "checkout",
 }
 
 // TestBodies migrates each fixture repo to the end and compares the

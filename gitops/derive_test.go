@@ -239,7 +239,7 @@ func TestDeriveOverlay(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := "apps/" + w.Name + "/overlays/gke-eu-2"; d.Dir != want {
+				if want := repo.Config.OverlayDir(w.Name, "gke-eu-2"); d.Dir != want {
 					t.Errorf("Dir = %q, want %q", d.Dir, want)
 				}
 				if len(d.Leftovers) != 0 {

@@ -224,7 +224,7 @@ func TestStages(t *testing.T) {
 				}
 				t.Fatal(err)
 			}
-			dir := "apps/" + tc.workload + "/overlays/" + to
+			dir := m.repo.Config.OverlayDir(tc.workload, to)
 			if diff := cmp.Diff([]string{dir}, e.Built); diff != "" {
 				t.Errorf("deploy Built mismatch (-want +got):\n%s", diff)
 			}
