@@ -63,7 +63,11 @@ func (p PerPair) Check(name string, src []byte) error {
 // registrations of p's kind as src, and each must differ from the source's
 // in metadata.name or metadata.namespace (ErrCollision): two registrations
 // with one name would be one object, and deploying the target would take
-// the source's over.
+// the source's over. That holds only where one controller holds both: a
+// registration the target cluster applies to itself (a Flux Kustomization
+// without spec.kubeConfig, an Application whose destination is
+// in-cluster) lives in that cluster's own Flux or Argo CD, apart from the
+// source's, and may keep its name.
 func (p PerPair) Derive(name string, src []byte, subst Subst) ([]byte, error) {
 	before, err := p.registrations(name, src)
 	if err != nil {
@@ -79,6 +83,9 @@ func (p PerPair) Derive(name string, src []byte, subst Subst) ([]byte, error) {
 	}
 	for i, a := range after {
 		b := before[i]
+		if p.local(a.root) {
+			continue
+		}
 		n, ns := rewrite.Scalar(rewrite.Get(a.root, "metadata", "name")), rewrite.Scalar(rewrite.Get(a.root, "metadata", "namespace"))
 		if n == rewrite.Scalar(rewrite.Get(b.root, "metadata", "name")) && ns == rewrite.Scalar(rewrite.Get(b.root, "metadata", "namespace")) {
 			line := a.root.Line
@@ -89,6 +96,18 @@ func (p PerPair) Derive(name string, src []byte, subst Subst) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// local reports whether a registration applies to the cluster whose
+// controller reads it: nothing else can hold an object of its name.
+func (p PerPair) local(root *yaml.Node) bool {
+	spec := rewrite.Get(root, "spec")
+	if p.Kind == KindFluxKustomization {
+		return rewrite.Get(spec, "kubeConfig") == nil
+	}
+	dest := rewrite.Get(spec, "destination")
+	server, name := rewrite.Scalar(rewrite.Get(dest, "server")), rewrite.Scalar(rewrite.Get(dest, "name"))
+	return strings.TrimSuffix(server, "/") == "https://kubernetes.default.svc" || server == "" && name == "in-cluster"
 }
 
 // Removal says whether removing the file deletes the workload's resources

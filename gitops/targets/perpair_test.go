@@ -92,7 +92,26 @@ func TestDeriveRefuses(t *testing.T) {
 		is   error
 	}{
 		{"the name does not name the cluster", application, "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: argocd\nspec:\n  destination: {server: https://34.76.10.1}\n", subst("https://34.76.10.1", "https://34.90.20.1"), targets.ErrCollision},
+		{"a hub's Flux Kustomization keeps its name", flux, "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: web, namespace: flux-system}\nspec:\n  kubeConfig: {secretRef: {name: eu1}}\n", subst("eu1", "eu2"), targets.ErrCollision},
 		{"the substitution changes the kind", flux, "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: web-gke-eu-1}\n", subst("kustomize.toolkit.fluxcd.io", "x", "gke-eu-1", "gke-eu-2"), targets.ErrWrongKind},
+	}
+	// Registrations a cluster applies to itself live in its own Flux or
+	// Argo CD: the same name on two clusters is two objects.
+	own := []struct {
+		name string
+		p    targets.PerPair
+		src  string
+	}{
+		{"a cluster's own Flux Kustomization", flux, "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: web, namespace: flux-system}\nspec:\n  path: ./apps/web/eu1\n"},
+		{"an in-cluster Application", application, "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web, namespace: argocd}\nspec:\n  source: {path: apps/web/eu1}\n  destination: {server: https://kubernetes.default.svc}\n"},
+		{"an Application to in-cluster by name", application, "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web, namespace: argocd}\nspec:\n  source: {path: apps/web/eu1}\n  destination: {name: in-cluster}\n"},
+	}
+	for _, tt := range own {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.p.Derive("f.yaml", []byte(tt.src), subst("eu1", "eu2")); err != nil {
+				t.Errorf("Derive() error = %v, want none", err)
+			}
+		})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
