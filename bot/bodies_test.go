@@ -62,6 +62,7 @@ var goldenWorkload = map[string]string{
 	fixtures.ApplicationIstio: "podcast-api",
 	fixtures.AppOfApps:        "checkout-api",
 	fixtures.RegionFolders:    "checkout",
+	fixtures.FluxNoBase:       "box-office",
 }
 
 var goldenGlob = map[string]string{
@@ -70,6 +71,7 @@ var goldenGlob = map[string]string{
 	fixtures.ApplicationIstio: "[np]*", // notification-worker and podcast-api
 	fixtures.AppOfApps:        "checkout-api",
 	fixtures.RegionFolders:    "checkout",
+	fixtures.FluxNoBase:       "box-office",
 }
 
 // TestBodies migrates each fixture repo to the end and compares the

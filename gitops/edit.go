@@ -111,17 +111,26 @@ func (r *Repo) UnpinEdit(w *Workload, migration string) (*Edit, error) {
 
 func (r *Repo) pinEdit(w *Workload, migration string, op func(string, []byte, string) ([]byte, []rewrite.Result, error)) (*Edit, error) {
 	e := newEditor(r.fsys)
-	name := r.Config.PinFile(w.Name)
-	data, err := e.Read(name)
+	regs, err := r.regs.Read(e, w.Name)
 	if err != nil {
 		return nil, err
 	}
-	out, res, err := op(name, data, migration)
-	if err != nil {
-		return nil, err
+	names := r.pinFiles(w, regs)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("workload %s has no registration file to carry the pin marker; name a file per workload as pin in %s", w.Name, ConfigFile)
 	}
-	if string(out) != string(data) {
-		e.Write(name, out, res...)
+	for _, name := range names {
+		data, err := e.Read(name)
+		if err != nil {
+			return nil, err
+		}
+		out, res, err := op(name, data, migration)
+		if err != nil {
+			return nil, err
+		}
+		if string(out) != string(data) {
+			e.Write(name, out, res...)
+		}
 	}
 	return e.done()
 }

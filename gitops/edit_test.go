@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -184,7 +185,13 @@ func TestStages(t *testing.T) {
 		t.Run(tc.fixture+"/"+tc.workload, func(t *testing.T) {
 			ctx := t.Context()
 			m := newMigrator(t, mapFS(t, tc.fixture), tc.workload)
-			pinFile := m.repo.Config.PinFile(tc.workload)
+			// Without a pin file, the registration files carry the marker:
+			// the source's until cleanup, the target's (derived with it)
+			// until unpin.
+			pinFile, unpinned := m.repo.Config.PinFile(tc.workload), ""
+			if pinFile == "" {
+				pinFile, unpinned = m.state.Registrations[from].File, m.repo.Config.RegistrationFile(tc.workload, to)
+			}
 			original, err := fs.ReadFile(m.fsys, pinFile)
 			if err != nil {
 				t.Fatal(err)
@@ -212,8 +219,23 @@ func TestStages(t *testing.T) {
 			}
 			want.PinnedBy = migration
 			diff := m.apply("pin", e, want)
-			if len(diff) != 1 || diff[0].Name != "pin/"+pinFile || string(diff[0].Data) != "+1: "+gitops.PinMarker(migration)+"\n" {
-				t.Errorf("pin diff = %v, want one line added at the top of %s", diff, pinFile)
+			pinned := []string{pinFile}
+			if unpinned != "" {
+				pinned = nil
+				for _, reg := range m.state.Registrations {
+					pinned = append(pinned, reg.File)
+				}
+				slices.Sort(pinned)
+			}
+			var pinDiff []string
+			for _, d := range diff {
+				if string(d.Data) != "+1: "+gitops.PinMarker(migration)+"\n" {
+					t.Errorf("pin diff of %s = %q, want one line added at the top", d.Name, d.Data)
+				}
+				pinDiff = append(pinDiff, strings.TrimPrefix(d.Name, "pin/"))
+			}
+			if diff := cmp.Diff(pinned, pinDiff); diff != "" {
+				t.Errorf("pinned files mismatch (-want +got):\n%s", diff)
 			}
 
 			// deploy: the target's overlay, registration and a backend at 0.
@@ -306,6 +328,13 @@ func TestStages(t *testing.T) {
 			}
 			want.PinnedBy = ""
 			m.apply("unpin", e, want)
+			if unpinned != "" {
+				sub, err := m.repo.Inventory.NewSubstitution(from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pinFile, original = unpinned, []byte(sub.Replace(string(original)))
+			}
 			got, err := fs.ReadFile(m.fsys, pinFile)
 			if err != nil {
 				t.Fatal(err)

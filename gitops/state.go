@@ -58,14 +58,6 @@ func (s *State) Clusters() []string {
 func (r *Repo) ReadState(w *Workload) (*State, error) {
 	s := &State{Workload: w.Name, Overlays: maps.Clone(w.Overlays)}
 	files := newEditor(r.fsys)
-	pinFile := r.Config.PinFile(w.Name)
-	if data, ok, err := optional(files.Read(pinFile)); err != nil {
-		return nil, err
-	} else if ok {
-		if s.PinnedBy, err = ReadPin(pinFile, data); err != nil {
-			return nil, err
-		}
-	}
 	regs, err := r.regs.Read(files, w.Name)
 	if err != nil {
 		return nil, err
@@ -73,6 +65,28 @@ func (r *Repo) ReadState(w *Workload) (*State, error) {
 	s.Registrations = regs
 	if s.Registrations == nil {
 		s.Registrations = map[string]Registration{}
+	}
+	// The pin files must agree: a marker in one registration file and
+	// another in the next is two migrations at once.
+	var pinnedIn string
+	for _, name := range r.pinFiles(w, s.Registrations) {
+		data, ok, err := optional(files.Read(name))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		by, err := ReadPin(name, data)
+		if err != nil {
+			return nil, err
+		}
+		if by != "" && s.PinnedBy != "" && by != s.PinnedBy {
+			return nil, inputErr(name, 0, fmt.Errorf("%w: pinned by %s, and by %s in %s", ErrDuplicate, by, s.PinnedBy, pinnedIn))
+		}
+		if by != "" {
+			s.PinnedBy, pinnedIn = by, name
+		}
 	}
 	if r.traffic != nil {
 		if s.Weights, err = r.traffic.Weights(files, w.Name); err != nil {
