@@ -62,7 +62,10 @@ func TestStagesEndToEnd(t *testing.T) {
 				for _, br := range strings.Fields(git(t, dir, "for-each-ref", "--format=%(refname:short)", "refs/heads/ferry/")) {
 					git(t, dir, "merge", "-q", "--no-ff", "-m", "Merge "+br, br)
 				}
-				finished = planFinished(t, e, dir)
+				// Only a pass that merged nothing can be the last.
+				if strings.Contains(stdout.String(), " 0 stages merged") {
+					finished = planFinished(t, e, dir)
+				}
 				clk = clk.Add(31 * time.Minute)
 			}
 			if !finished {
