@@ -63,6 +63,7 @@ var goldenWorkload = map[string]string{
 	fixtures.AppOfApps:        "checkout-api",
 	fixtures.RegionFolders:    "checkout",
 	fixtures.FluxNoBase:       "box-office",
+	fixtures.FluxHub:          "storefront",
 }
 
 var goldenGlob = map[string]string{
@@ -72,6 +73,7 @@ var goldenGlob = map[string]string{
 	fixtures.AppOfApps:        "checkout-api",
 	fixtures.RegionFolders:    "checkout",
 	fixtures.FluxNoBase:       "box-office",
+	fixtures.FluxHub:          "storefront",
 }
 
 // TestBodies migrates each fixture repo to the end and compares the

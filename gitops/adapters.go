@@ -58,6 +58,7 @@ type TrafficAdapter interface {
 // A registrationKind is one value of targets.kind: the placeholders its
 // path must hold and how to make its adapter.
 type registrationKind struct {
+	// need are the placeholders targets.path must hold.
 	need []string
 	// perCluster kinds have a file per workload and cluster, so their
 	// path must also hold {cluster} or another cluster value.
@@ -79,8 +80,8 @@ type trafficKind struct {
 var (
 	registrationKinds = map[string]registrationKind{
 		targets.KindApplicationSet:    {need: []string{"{workload}"}, new: newApplicationSets},
-		targets.KindApplication:       {need: []string{"{workload}"}, perCluster: true, new: newApplications},
-		targets.KindFluxKustomization: {need: []string{"{workload}"}, perCluster: true, new: newFluxKustomizations},
+		targets.KindApplication:       {perCluster: true, new: newApplications},
+		targets.KindFluxKustomization: {perCluster: true, new: newFluxKustomizations},
 	}
 	trafficKinds = map[string]trafficKind{
 		TrafficHTTPRoute:      {need: []string{"{workload}"}, new: newRoutes("HTTPRoute")},

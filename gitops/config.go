@@ -54,6 +54,10 @@ type TargetsConfig struct {
 	// KindFluxKustomization.
 	Kind string `yaml:"kind"`
 	Path string `yaml:"path"`
+	// Name is the metadata.name of a workload's registration on a
+	// cluster when Path names a file per cluster holding many workloads'
+	// registrations; "{workload}" by default.
+	Name string `yaml:"name"`
 }
 
 // TrafficConfig says where the global load balancer's weights live. A repo
@@ -278,11 +282,25 @@ func (c *Config) check(root *yaml.Node) error {
 	if err := checkTemplate(c.Targets.Path, rk.need); err != nil {
 		return fail(fmt.Errorf("targets.path: %w", err), "targets", "path")
 	}
+	if c.Targets.Name != "" && (!rk.perCluster || strings.Contains(c.Targets.Path, "{workload}")) {
+		return fail(fmt.Errorf("%w: targets.name is for a targets.path that names a file per cluster, without {workload}", ErrUnknownField), "targets", "name")
+	}
+	if rk.perCluster && !strings.Contains(c.Targets.Path, "{workload}") {
+		if c.Targets.Name == "" {
+			c.Targets.Name = "{workload}"
+		}
+		if !strings.Contains(c.Targets.Name, "{workload}") {
+			return fail(fmt.Errorf("%w: targets.name %q does not contain {workload}", ErrMissingField, c.Targets.Name), "targets", "name")
+		}
+	}
 	if rk.perCluster && !hasClusterPlaceholder(c.Targets.Path) {
 		return fail(fmt.Errorf("%w: targets.path %q has no {cluster} or other cluster value placeholder: kind %s has a file per workload and cluster", ErrMissingField, c.Targets.Path, c.Targets.Kind), "targets", "path")
 	}
 	if !rk.perCluster && hasClusterPlaceholder(c.Targets.Path) {
 		return fail(fmt.Errorf("%w: targets.path %q: kind %s has one file per workload, so it cannot name a cluster", ErrBadName, c.Targets.Path, c.Targets.Kind), "targets", "path")
+	}
+	if c.Pin == "" && !strings.Contains(c.Targets.Path, "{workload}") {
+		return fail(fmt.Errorf("%w: pin: targets.path %q holds many workloads' registrations, so it cannot carry one workload's pin marker; name a file per workload as pin", ErrMissingField, c.Targets.Path), "targets", "path")
 	}
 	if hasClusterPlaceholder(c.Pin) {
 		return fail(fmt.Errorf("%w: pin %q: a workload has one pin file, so it cannot name a cluster", ErrBadName, c.Pin), "pin")

@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ferry-dev/ferry/gitops/targets"
 	"github.com/ferry-dev/ferry/rewrite"
@@ -19,7 +20,11 @@ type perPair struct {
 var _ RegistrationAdapter = perPair{}
 
 func newApplications(cfg *Config, inv *Inventory) RegistrationAdapter {
-	return perPair{cfg: cfg, inv: inv, shape: targets.PerPair{Kind: targets.KindApplication}}
+	shape := targets.PerPair{Kind: targets.KindApplication}
+	if !strings.Contains(cfg.Targets.Path, "{workload}") {
+		return shared{cfg: cfg, inv: inv, shape: targets.Shared{PerPair: shape}}
+	}
+	return perPair{cfg: cfg, inv: inv, shape: shape}
 }
 
 // Read returns the clusters whose registration file exists.
@@ -92,7 +97,13 @@ var (
 )
 
 func newFluxKustomizations(cfg *Config, inv *Inventory) RegistrationAdapter {
-	return fluxKustomizations{perPair{cfg: cfg, inv: inv, shape: targets.PerPair{Kind: targets.KindFluxKustomization}}}
+	shape := targets.PerPair{Kind: targets.KindFluxKustomization}
+	if !strings.Contains(cfg.Targets.Path, "{workload}") {
+		// Weights written as ${VAR}s are not followed into a shared
+		// file: the traffic adapter reports such a weight.
+		return shared{cfg: cfg, inv: inv, shape: targets.Shared{PerPair: shape}}
+	}
+	return fluxKustomizations{perPair{cfg: cfg, inv: inv, shape: shape}}
 }
 
 // VarsFile is the pair's Flux Kustomization.

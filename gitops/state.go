@@ -197,6 +197,19 @@ func (c *Config) RegistrationFile(workload, cluster string) string {
 	return c.Expand(c.Targets.Path, workload, cluster)
 }
 
+// RegistrationText is what registers workload on cluster: its document
+// when the cluster's file holds many workloads' registrations, else the
+// whole registration file; nil when there is none. Two trees register
+// the workload alike when the texts are equal.
+func (r *Repo) RegistrationText(workload, cluster string) ([]byte, error) {
+	f := newEditor(r.fsys)
+	if s, ok := r.regs.(shared); ok {
+		return s.document(f, workload, cluster)
+	}
+	data, _, err := optional(f.Read(r.Config.RegistrationFile(workload, cluster)))
+	return data, err
+}
+
 // adapterErr makes an adapter's refusal of a file bad input, naming the
 // file, unless it already does.
 func adapterErr(name string, err error) error {

@@ -285,7 +285,9 @@ func (wc *workloadCheck) ownedPaths(changed map[string]bool) []string {
 		dirs = append(dirs, w.Dir+"/")
 		files[cfg.PinFile(wc.name)] = true
 		for _, cl := range s.repo.Inventory.Names() {
-			files[cfg.RegistrationFile(wc.name, cl)] = true
+			if f := cfg.RegistrationFile(wc.name, cl); changed[f] && !files[f] && wc.registrationChanged(cl) {
+				files[f] = true
+			}
 			if f := cfg.TrafficFile(wc.name, cl); f != "" {
 				files[f] = true
 			}
@@ -299,6 +301,23 @@ func (wc *workloadCheck) ownedPaths(changed map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// registrationChanged reports whether the workload's registration on
+// cluster differs between base and head. In a file of many workloads'
+// registrations, another workload's document changing is not this one's
+// change; text that cannot be read counts as changed, for the reads
+// later to report.
+func (wc *workloadCheck) registrationChanged(cluster string) bool {
+	text := func(s *side) ([]byte, error) {
+		if s.repo == nil {
+			return nil, nil
+		}
+		return s.repo.RegistrationText(wc.name, cluster)
+	}
+	b, berr := text(wc.base)
+	h, herr := text(wc.head)
+	return berr != nil || herr != nil || !bytes.Equal(b, h)
 }
 
 func emptyState(name string) *gitops.State {
