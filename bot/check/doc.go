@@ -10,8 +10,11 @@
 //     only where the weight already was 0;
 //  5. a workload pinned by a Migration changes only in commits that carry
 //     that Migration's trailers (Ferry-Migration and Ferry-Workload);
-//  6. every overlay the change touches still builds, unless it did not build
-//     before either.
+//  6. every overlay the change touches still builds, and so does every
+//     kustomization of the repo that reads a changed file (a parent list of
+//     registrations, an overlay through a shared component), unless it did
+//     not build before either; and no Flux Kustomization or Argo CD
+//     Application applies a directory the change removes.
 //
 // [Change] checks one change (a pull request: its base and its head),
 // [History] every commit of a branch's first-parent history, oldest first,
