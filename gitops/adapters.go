@@ -79,7 +79,7 @@ type trafficKind struct {
 // kind: adding a kind is its file and one line here.
 var (
 	registrationKinds = map[string]registrationKind{
-		targets.KindApplicationSet:    {need: []string{"{workload}"}, new: newApplicationSets},
+		targets.KindApplicationSet:    {new: newApplicationSets},
 		targets.KindApplication:       {perCluster: true, new: newApplications},
 		targets.KindFluxKustomization: {perCluster: true, new: newFluxKustomizations},
 	}

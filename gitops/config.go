@@ -296,9 +296,6 @@ func (c *Config) check(root *yaml.Node) error {
 	if rk.perCluster && !hasClusterPlaceholder(c.Targets.Path) {
 		return fail(fmt.Errorf("%w: targets.path %q has no {cluster} or other cluster value placeholder: kind %s has a file per workload and cluster", ErrMissingField, c.Targets.Path, c.Targets.Kind), "targets", "path")
 	}
-	if !rk.perCluster && hasClusterPlaceholder(c.Targets.Path) {
-		return fail(fmt.Errorf("%w: targets.path %q: kind %s has one file per workload, so it cannot name a cluster", ErrBadName, c.Targets.Path, c.Targets.Kind), "targets", "path")
-	}
 	if c.Pin == "" && !strings.Contains(c.Targets.Path, "{workload}") {
 		return fail(fmt.Errorf("%w: pin: targets.path %q holds many workloads' registrations, so it cannot carry one workload's pin marker; name a file per workload as pin", ErrMissingField, c.Targets.Path), "targets", "path")
 	}

@@ -2,13 +2,19 @@ package gitops
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
 	"github.com/ferry-dev/ferry/gitops/targets"
 )
 
-// applicationSets is targets.kind argocd-applicationset: one file per
-// workload, holding an ApplicationSet whose list generator has one element
-// per cluster.
+// applicationSets is targets.kind argocd-applicationset. The file is the
+// workload's own (a targets.path with {workload}) or one that holds many
+// workloads' (one per environment, with an {environment} value, or the
+// repo's). Its ApplicationSet
+// registers a cluster with a list element that names the cluster (and, in
+// a shared file, the workload), or with a git directory generator that
+// matches the workload's overlay directory for the cluster.
 type applicationSets struct {
 	cfg *Config
 	inv *Inventory
@@ -20,34 +26,108 @@ func newApplicationSets(cfg *Config, inv *Inventory) RegistrationAdapter {
 	return applicationSets{cfg: cfg, inv: inv}
 }
 
-func (a applicationSets) file(workload string) string { return a.cfg.RegistrationFile(workload, "") }
+// file is the ApplicationSet that registers workload on cluster.
+func (a applicationSets) file(workload, cluster string) string {
+	return a.cfg.RegistrationFile(workload, cluster)
+}
 
-// Read returns the clusters whose list element the workload's file holds.
-func (a applicationSets) Read(f Files, workload string) (map[string]Registration, error) {
-	name := a.file(workload)
-	data, ok, err := optional(f.Read(name))
+// list is the list-generator shape for workload's file.
+func (a applicationSets) list(workload string) targets.ApplicationSet {
+	if strings.Contains(a.cfg.Targets.Path, "{workload}") {
+		return targets.ApplicationSet{}
+	}
+	return targets.ApplicationSet{Workload: workload}
+}
+
+// read returns cluster's file and, when its generator is a git directory
+// generator, that generator; ok is false when the file does not exist.
+func (a applicationSets) read(f Files, workload, cluster string) (name string, data []byte, g *targets.GitDirs, ok bool, err error) {
+	name = a.file(workload, cluster)
+	data, ok, err = optional(f.Read(name))
 	if !ok {
-		return nil, err
+		return name, nil, nil, false, err
 	}
-	regs, err := targets.ApplicationSet{}.Read(name, data, a.inv.Names())
+	g, err = targets.ReadGitDirs(name, data)
 	if err != nil {
-		return nil, adapterErr(name, err)
+		return name, nil, nil, false, adapterErr(name, err)
 	}
-	out := make(map[string]Registration, len(regs))
-	for c, reg := range regs {
-		out[c] = Registration{File: reg.File, Line: reg.Line}
+	return name, data, g, true, nil
+}
+
+// Read returns the clusters the ApplicationSets register the workload on:
+// each cluster by the file its values name.
+func (a applicationSets) Read(f Files, workload string) (map[string]Registration, error) {
+	out := map[string]Registration{}
+	byFile := map[string][]string{}
+	var files []string
+	for _, c := range a.inv.Names() {
+		name := a.file(workload, c)
+		if byFile[name] == nil {
+			files = append(files, name)
+		}
+		byFile[name] = append(byFile[name], c)
+	}
+	for _, name := range files {
+		clusters := byFile[name]
+		_, data, g, ok, err := a.read(f, workload, clusters[0])
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if g != nil {
+			for _, c := range clusters {
+				dir := a.cfg.OverlayDir(workload, c)
+				if p, ok := g.Match(dir); ok && hasKustomization(f, dir) {
+					out[c] = Registration{File: name, Line: p.Line}
+				}
+			}
+			continue
+		}
+		regs, err := a.list(workload).Read(name, data, clusters)
+		if err != nil {
+			return nil, adapterErr(name, err)
+		}
+		for c, reg := range regs {
+			out[c] = Registration{File: reg.File, Line: reg.Line}
+		}
 	}
 	return out, nil
 }
 
-// Add copies the element of from, substituted, after the list's last one.
+// hasKustomization reports whether dir holds a kustomization file.
+func hasKustomization(f Files, dir string) bool {
+	for _, n := range kustomizationNames {
+		if _, ok, _ := optional(f.Read(path.Join(dir, n))); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Add copies the element of from, substituted, after the list's last one;
+// with a git directory generator, the derived overlay (written before)
+// registers the workload, if the generator matches it.
 func (a applicationSets) Add(f Files, workload, from, to string, sub *Substitution) ([]Leftover, error) {
-	name := a.file(workload)
-	data, err := f.Read(name)
-	if err != nil {
+	if src, dst := a.file(workload, from), a.file(workload, to); src != dst {
+		return nil, inputErr(src, 0, fmt.Errorf("%w: %s is registered here and %s in %s: ferry moves a workload within one ApplicationSet file", ErrUnknownName, from, to, dst))
+	}
+	name, data, g, ok, err := a.read(f, workload, from)
+	if !ok {
+		if err == nil {
+			err = inputErr(name, 0, ErrMissingFile)
+		}
 		return nil, err
 	}
-	out, res, err := targets.ApplicationSet{}.Add(name, data, from, to, sub.Replace)
+	if g != nil {
+		dir := a.cfg.OverlayDir(workload, to)
+		if _, ok := g.Match(dir); !ok {
+			return nil, inputErr(name, 0, fmt.Errorf("%w: its git directory generator does not match %s, so Argo CD would not deploy %s to %s", ErrMissingField, dir, workload, to))
+		}
+		return nil, nil
+	}
+	out, res, err := a.list(workload).Add(name, data, from, to, sub.Replace)
 	if err != nil {
 		return nil, adapterErr(name, err)
 	}
@@ -55,25 +135,45 @@ func (a applicationSets) Add(f Files, workload, from, to string, sub *Substituti
 	return nil, nil
 }
 
-// Remove deletes cluster's list element.
+// Remove deletes cluster's list element; with a git directory generator,
+// the removal of the overlay directory unregisters it.
 func (a applicationSets) Remove(f Files, workload, cluster string) (string, error) {
 	regs, err := a.Read(f, workload)
 	if _, ok := regs[cluster]; !ok || err != nil {
 		return "", err
 	}
-	name := a.file(workload)
-	data, err := f.Read(name)
+	name, data, g, _, err := a.read(f, workload, cluster)
 	if err != nil {
 		return "", err
+	}
+	if g != nil {
+		return fmt.Sprintf("%s: %s", cluster, g.Removal().Reason), nil
 	}
 	rm, err := targets.ApplicationSet{}.Removal(name, data)
 	if err != nil {
 		return "", adapterErr(name, err)
 	}
-	out, res, err := targets.ApplicationSet{}.Remove(name, data, cluster)
+	out, res, err := a.list(workload).Remove(name, data, cluster)
 	if err != nil {
 		return "", adapterErr(name, err)
 	}
 	f.Write(name, out, res...)
 	return fmt.Sprintf("%s: %s", cluster, rm.Reason), nil
+}
+
+// text is what registers workload on cluster: its list element, or the
+// generator pattern that matches its directory; nil when nothing does.
+func (a applicationSets) text(f Files, workload, cluster string) ([]byte, error) {
+	name, data, g, ok, err := a.read(f, workload, cluster)
+	if !ok {
+		return nil, err
+	}
+	if g != nil {
+		dir := a.cfg.OverlayDir(workload, cluster)
+		if p, ok := g.Match(dir); ok && hasKustomization(f, dir) {
+			return []byte(p.Path), nil
+		}
+		return nil, nil
+	}
+	return a.list(workload).Element(name, data, cluster)
 }

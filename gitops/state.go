@@ -203,8 +203,11 @@ func (c *Config) RegistrationFile(workload, cluster string) string {
 // the workload alike when the texts are equal.
 func (r *Repo) RegistrationText(workload, cluster string) ([]byte, error) {
 	f := newEditor(r.fsys)
-	if s, ok := r.regs.(shared); ok {
-		return s.document(f, workload, cluster)
+	switch a := r.regs.(type) {
+	case shared:
+		return a.document(f, workload, cluster)
+	case applicationSets:
+		return a.text(f, workload, cluster)
 	}
 	data, _, err := optional(f.Read(r.Config.RegistrationFile(workload, cluster)))
 	return data, err

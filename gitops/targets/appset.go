@@ -14,7 +14,13 @@ import (
 // per workload, whose one list generator has one element per cluster. An
 // element belongs to cluster c when one of its top-level scalar values is
 // c exactly (cluster: gke-eu-1, name: gke-eu-1, ...).
-type ApplicationSet struct{}
+type ApplicationSet struct {
+	// Workload, when set, is the workload whose elements count, in a file
+	// that holds many workloads' (one ApplicationSet per environment):
+	// an element belongs to it when one of its top-level scalar values is
+	// the workload's name (app: checkout).
+	Workload string
+}
 
 // generators that ferry refuses, by their key in spec.generators[].
 var unsupportedGenerators = map[string]string{
@@ -134,15 +140,19 @@ func clusterOf(name string, el *yaml.Node, clusters []string) (cluster, field st
 	return cluster, field, nil
 }
 
-// find returns the element of each of clusters that is registered.
-func find(name string, src []byte, clusters []string) (map[string]element, error) {
+// find returns the element of each of clusters that is registered (for
+// a.Workload, when set).
+func (a ApplicationSet) find(name string, src []byte, clusters []string) (map[string]element, error) {
 	sets, err := appsets(name, src)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]element{}
-	for _, a := range sets {
-		for i, el := range a.elements {
+	for _, set := range sets {
+		for i, el := range set.elements {
+			if a.Workload != "" && !names(el, a.Workload) {
+				continue
+			}
 			c, field, err := clusterOf(name, el, clusters)
 			if err != nil {
 				return nil, err
@@ -153,7 +163,7 @@ func find(name string, src []byte, clusters []string) (map[string]element, error
 			if prev, dup := out[c]; dup {
 				return nil, fmt.Errorf("%s:%d: %w: a second list element for %s (the first is on line %d)", name, el.Line, ErrAmbiguous, c, prev.node.Line)
 			}
-			out[c] = element{set: a, index: i, node: el, cluster: c, field: field}
+			out[c] = element{set: set, index: i, node: el, cluster: c, field: field}
 		}
 	}
 	return out, nil
@@ -162,8 +172,8 @@ func find(name string, src []byte, clusters []string) (map[string]element, error
 // Read returns the clusters among clusters (the inventory's names) that
 // the file's list generator registers, each with the line of its element.
 // Elements that name no cluster of the inventory are left out.
-func (ApplicationSet) Read(name string, src []byte, clusters []string) (map[string]Registration, error) {
-	els, err := find(name, src, clusters)
+func (a ApplicationSet) Read(name string, src []byte, clusters []string) (map[string]Registration, error) {
+	els, err := a.find(name, src, clusters)
 	if err != nil {
 		return nil, err
 	}
@@ -180,8 +190,8 @@ func (ApplicationSet) Read(name string, src []byte, clusters []string) (map[stri
 // rewrite indents it and writes its dash like its siblings. It fails with
 // ErrNotRegistered when from has no element, ErrRegistered when to has
 // one, and ErrSubst when the copy does not name to, or still names from.
-func (ApplicationSet) Add(name string, src []byte, from, to string, subst Subst) ([]byte, []rewrite.Result, error) {
-	els, err := find(name, src, []string{from, to})
+func (a ApplicationSet) Add(name string, src []byte, from, to string, subst Subst) ([]byte, []rewrite.Result, error) {
+	els, err := a.find(name, src, []string{from, to})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -201,6 +211,9 @@ func (ApplicationSet) Add(name string, src []byte, from, to string, subst Subst)
 	if err := yaml.Unmarshal([]byte(raw), &copied); err != nil || len(copied.Content) == 0 {
 		return nil, nil, fmt.Errorf("%s:%d: %w: the copied element is not YAML: %v", name, e.node.Line, ErrSubst, err)
 	}
+	if a.Workload != "" && !names(copied.Content[0], a.Workload) {
+		return nil, nil, fmt.Errorf("%s:%d: %w: the element of %s, substituted, no longer names %s", name, e.node.Line, ErrSubst, from, a.Workload)
+	}
 	if c, _, err := clusterOf(name, copied.Content[0], []string{from, to}); err != nil || c != to {
 		return nil, nil, fmt.Errorf("%s:%d: %w: the element of %s, substituted, names %q, not %s", name, e.node.Line, ErrSubst, from, c, to)
 	}
@@ -211,8 +224,8 @@ func (ApplicationSet) Add(name string, src []byte, from, to string, subst Subst)
 
 // Remove deletes the element of cluster, with the comment lines attached
 // to it. It fails with ErrNotRegistered when there is none.
-func (ApplicationSet) Remove(name string, src []byte, cluster string) ([]byte, []rewrite.Result, error) {
-	els, err := find(name, src, []string{cluster})
+func (a ApplicationSet) Remove(name string, src []byte, cluster string) ([]byte, []rewrite.Result, error) {
+	els, err := a.find(name, src, []string{cluster})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -221,6 +234,34 @@ func (ApplicationSet) Remove(name string, src []byte, cluster string) ([]byte, [
 		return nil, nil, fmt.Errorf("%s: %w: no list element names %s", name, ErrNotRegistered, cluster)
 	}
 	return rewrite.Apply(name, src, rewrite.Delete{Path: e.path()})
+}
+
+// names reports whether one of the element's top-level scalar values is v.
+func names(el *yaml.Node, v string) bool {
+	if el.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 1; i < len(el.Content); i += 2 {
+		if n := el.Content[i]; n.Kind == yaml.ScalarNode && n.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Element returns the text of cluster's element, or nil when there is
+// none: what registers the workload there.
+func (a ApplicationSet) Element(name string, src []byte, cluster string) ([]byte, error) {
+	els, err := a.find(name, src, []string{cluster})
+	if err != nil {
+		return nil, err
+	}
+	e, ok := els[cluster]
+	if !ok {
+		return nil, nil
+	}
+	text, err := elementText(name, src, e.node)
+	return []byte(text), err
 }
 
 // Removal says whether removing a cluster's element deletes the workload's
