@@ -64,6 +64,7 @@ var goldenWorkload = map[string]string{
 	fixtures.RegionFolders:    "checkout",
 	fixtures.FluxNoBase:       "box-office",
 	fixtures.FluxHub:          "storefront",
+	fixtures.AppSetGitDirs:    "web-shop",
 }
 
 var goldenGlob = map[string]string{
@@ -74,6 +75,7 @@ var goldenGlob = map[string]string{
 	fixtures.RegionFolders:    "checkout",
 	fixtures.FluxNoBase:       "box-office",
 	fixtures.FluxHub:          "storefront",
+	fixtures.AppSetGitDirs:    "web-shop",
 }
 
 // TestBodies migrates each fixture repo to the end and compares the

@@ -131,8 +131,8 @@ func (m *migrator) checkRegistrations(stage string) {
 		}
 		lines := splitLines(string(data))
 		// An element names its cluster; a document in a cluster's file,
-		// its workload.
-		if r.Line > len(lines) || !strings.Contains(lines[r.Line-1], c) && !strings.Contains(lines[r.Line-1], m.w.Name) {
+		// its workload; a git generator's pattern, the directories.
+		if r.Line > len(lines) || !strings.Contains(lines[r.Line-1], c) && !strings.Contains(lines[r.Line-1], m.w.Name) && !strings.Contains(lines[r.Line-1], "path:") {
 			m.t.Errorf("after %s: registration of %s at %s:%d does not name it", stage, c, r.File, r.Line)
 		}
 	}

@@ -1,0 +1,114 @@
+package gitops_test
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops"
+)
+
+// A git directory generator that excludes the target's folder cannot
+// register the workload there: deploy says so, naming the file.
+func TestGitDirsExcludedTarget(t *testing.T) {
+	fsys := mapFS(t, fixtures.AppSetGitDirs)
+	f := "argocd/cluster-apps.yaml"
+	fsys[f] = &fstest.MapFile{Data: []byte(strings.Replace(string(fsys[f].Data), "clusters/gke-eu-2/sandbox", "clusters/gke-eu-2/*", 1))}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("ledger")
+	_, err = repo.DeployEdit(t.Context(), w, "gke-eu-1", []string{"gke-eu-2"})
+	if err == nil || !strings.Contains(err.Error(), f) || !strings.Contains(err.Error(), "does not match clusters/gke-eu-2/ledger") {
+		t.Fatalf("DeployEdit to an excluded folder: %v, want an error naming %s and the folder", err, f)
+	}
+}
+
+// One ApplicationSet per environment, its list elements naming the
+// workload and the cluster: each workload reads and edits only its own.
+func TestSharedListAppSet(t *testing.T) {
+	fsys := mapFS(t, fixtures.AppSetHTTPRoute)
+	delete(fsys, "argocd/playlist-api.yaml")
+	for p := range fsys {
+		if strings.HasPrefix(p, "argocd/") {
+			delete(fsys, p)
+		}
+	}
+	fsys["ferry.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(string(fsys["ferry.yaml"].Data), "path: argocd/{workload}.yaml", "path: argocd/{environment}.yaml", 1))}
+	inv := string(fsys["clusters.yaml"].Data)
+	inv = strings.ReplaceAll(inv, "    values:\n", "    values:\n      environment: prod\n")
+	fsys["clusters.yaml"] = &fstest.MapFile{Data: []byte(inv)}
+	const appset = `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: prod
+  namespace: argocd
+spec:
+  generators:
+  - list:
+      elements:
+      # the playlist team
+      - app: playlist-api
+        cluster: gke-eu-1
+      - app: playlist-api
+        cluster: gke-us-1
+      - app: search-api
+        cluster: gke-eu-1
+  template:
+    metadata:
+      name: '{{app}}-{{cluster}}'
+    spec:
+      project: default
+      source:
+        repoURL: https://github.com/music/deploy.git
+        path: apps/{{app}}/overlays/{{cluster}}
+      destination:
+        name: '{{cluster}}'
+        namespace: '{{app}}'
+`
+	fsys["argocd/prod.yaml"] = &fstest.MapFile{Data: []byte(appset)}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := func(repo *gitops.Repo, name string) map[string]int {
+		w, _ := repo.Workload(name)
+		st, err := repo.ReadState(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for c, r := range st.Registrations {
+			out[c] = r.Line
+		}
+		return out
+	}
+	if diff := cmp.Diff(map[string]int{"gke-eu-1": 11, "gke-us-1": 13}, regs(repo, "playlist-api")); diff != "" {
+		t.Errorf("playlist-api registrations (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"gke-eu-1": 15}, regs(repo, "search-api")); diff != "" {
+		t.Errorf("search-api registrations (-want +got):\n%s", diff)
+	}
+	w, _ := repo.Workload("search-api")
+	e, err := repo.DeployEdit(t.Context(), w, "gke-eu-1", []string{"gke-eu-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Changes {
+		fsys[c.Path] = &fstest.MapFile{Data: c.Data}
+	}
+	want := strings.Replace(appset, "      - app: search-api\n        cluster: gke-eu-1\n", "      - app: search-api\n        cluster: gke-eu-1\n      - app: search-api\n        cluster: gke-eu-2\n", 1)
+	if diff := cmp.Diff(want, string(fsys["argocd/prod.yaml"].Data)); diff != "" {
+		t.Errorf("after deploy (-want +got):\n%s", diff)
+	}
+	if repo, err = gitops.Load(fsys); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"gke-eu-1": 11, "gke-us-1": 13}, regs(repo, "playlist-api")); diff != "" {
+		t.Errorf("playlist-api after search-api's deploy (-want +got):\n%s", diff)
+	}
+}
