@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/ferry-dev/ferry/bot/convention"
 
@@ -59,16 +61,31 @@ func workloadsOf(acts []planner.Action) []string {
 	return out
 }
 
+// sortedChanges are the changes by path, in path order.
+func sortedChanges(byPath map[string]gitops.Change) []gitops.Change {
+	out := make([]gitops.Change, 0, len(byPath))
+	for _, p := range slices.Sorted(maps.Keys(byPath)) {
+		out = append(out, byPath[p])
+	}
+	return out
+}
+
 // carryWave makes one stage for several workloads in one commit and one
 // pull request, with a Ferry-Workload trailer per workload.
 func (b *Bot) carryWave(ctx context.Context, s *Snapshot, acts []planner.Action) (Outcome, error) {
 	first := acts[0]
 	out := Outcome{Action: first, Branch: convention.WaveBranch(first.Migration, b.waveOf(s, first), first.Stage), Workloads: workloadsOf(acts)}
-	var changes []gitops.Change
+	// Each workload's edit is made on the tree with the earlier ones
+	// applied: workloads of a wave may share a file (an ApplicationSet of
+	// the environment, a hub's file per cluster), and the later edit of
+	// it then holds both.
+	byPath := map[string]gitops.Change{}
 	var edits []*gitops.Edit
 	var made []planner.Action
 	for _, a := range acts {
-		e, err := b.Edit(ctx, s, a)
+		cur := *s
+		cur.Repo = s.Repo.At(gitops.Overlay(s.Repo.FS(), sortedChanges(byPath)))
+		e, err := b.Edit(ctx, &cur, a)
 		if errors.Is(err, gitops.ErrNoChange) {
 			continue // nothing to do for this one in the tree as it is now
 		}
@@ -81,8 +98,11 @@ func (b *Bot) carryWave(ctx context.Context, s *Snapshot, acts []planner.Action)
 		}
 		edits = append(edits, e)
 		made = append(made, a)
-		changes = append(changes, e.Changes...)
+		for _, c := range e.Changes {
+			byPath[c.Path] = c
+		}
 	}
+	changes := sortedChanges(byPath)
 	if len(made) == 0 {
 		if len(out.Failed) == 0 {
 			out.Skipped = "the stage changes nothing in the tree as it is now"

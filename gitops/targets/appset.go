@@ -49,10 +49,22 @@ type element struct {
 	field   string // the top-level key whose value is the cluster
 }
 
+// path addresses the element by its cluster (elements[cluster=gke-eu-1],
+// as a pull request shows it) or, where several elements name the
+// cluster (a file of many workloads'), by its index.
 func (e element) path() rewrite.Path {
+	step := rewrite.Match(e.field, e.cluster)
+	n := 0
+	for _, el := range e.set.elements {
+		if rewrite.Scalar(rewrite.Get(el, e.field)) == e.cluster {
+			n++
+		}
+	}
+	if n > 1 {
+		step = rewrite.Index(e.index)
+	}
 	return rewrite.Path{Doc: e.set.doc.index, Steps: []rewrite.Step{
-		rewrite.Key("spec"), rewrite.Key("generators"), rewrite.Index(0), rewrite.Key("list"), rewrite.Key("elements"),
-		rewrite.Match(e.field, e.cluster),
+		rewrite.Key("spec"), rewrite.Key("generators"), rewrite.Index(0), rewrite.Key("list"), rewrite.Key("elements"), step,
 	}}
 }
 
