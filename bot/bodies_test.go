@@ -65,12 +65,14 @@ var goldenWorkload = map[string]string{
 	fixtures.FluxNoBase:       "box-office",
 	fixtures.FluxHub:          "storefront",
 	fixtures.AppSetGitDirs:    "web-shop",
+	fixtures.MonorepoEnvs:     "courses",
 }
 
 var goldenGlob = map[string]string{
 	fixtures.AppSetHTTPRoute:  "playlist-api",
 	fixtures.FluxExternalDNS:  "cart-api",
 	fixtures.ApplicationIstio: "[np]*", // notification-worker and podcast-api
+	fixtures.MonorepoEnvs:     "[cv]*", // courses and video, one wave
 	fixtures.AppOfApps:        "checkout-api",
 	fixtures.RegionFolders:    "checkout",
 	fixtures.FluxNoBase:       "box-office",
