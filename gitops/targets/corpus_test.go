@@ -17,20 +17,44 @@ import (
 )
 
 // TestCorpus reads every registration of the real-world repos under
-// $FERRY_CORPUS: each Flux Kustomization and Argo CD Application must pass
-// Check and Removal, each ApplicationSet Read and Removal or be refused
-// with an *UnsupportedError.
+// $FERRY_CORPUS (one folder per repo): each Flux Kustomization and Argo CD
+// Application must pass Check and Removal, each ApplicationSet Read (a list
+// generator) or ReadGitDirs (a git directory generator) and Removal, or be
+// refused with an *UnsupportedError. It logs, per repo, the registration
+// files by shape: one registration (a file per pair), several of one kind
+// (a file per cluster, read with targets.name), ApplicationSets ferry
+// reads, and the unsupported ones.
 func TestCorpus(t *testing.T) {
 	root := os.Getenv("FERRY_CORPUS")
 	if root == "" {
 		t.Skip("FERRY_CORPUS is not set; set it to a folder of real-world deployment repos, such as /work/shared/corpus")
 	}
-	var files, notYAML, flux, apps, appsets, unsupported int
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	repos, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range repos {
+		if !r.IsDir() {
+			continue
+		}
+		var c corpusCount
+		c.walk(t, root, filepath.Join(root, r.Name()))
+		t.Logf("%s: %d YAML files (%d not YAML); registration files: %d of one registration, %d of several, %d ApplicationSets read (%d list, %d git directories), %d unsupported",
+			r.Name(), c.files, c.notYAML, c.single, c.several, c.appsetList+c.appsetGit, c.appsetList, c.appsetGit, c.unsupported)
+	}
+}
+
+type corpusCount struct {
+	files, notYAML, single, several, appsetList, appsetGit, unsupported int
+}
+
+func (c *corpusCount) walk(t *testing.T, root, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
 			return err
 		}
-		files++
+		c.files++
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -42,39 +66,48 @@ func TestCorpus(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Errorf("%s: %v", name, err)
 			}
-			notYAML++
+			c.notYAML++
 			return nil
 		}
-		if kinds["flux"] > 0 {
-			flux += kinds["flux"]
-			p := targets.PerPair{Kind: targets.KindFluxKustomization}
+		for _, k := range []struct {
+			key  string
+			kind string
+		}{{"flux", targets.KindFluxKustomization}, {"app", targets.KindApplication}} {
+			n := kinds[k.key]
+			if n == 0 {
+				continue
+			}
+			p := targets.PerPair{Kind: k.kind}
 			if err := p.Check(name, src); err != nil {
 				t.Errorf("Check(): %v", err)
 			}
 			if _, err := p.Removal(name, src); err != nil {
 				t.Errorf("Removal(): %v", err)
 			}
-		}
-		if kinds["app"] > 0 {
-			apps += kinds["app"]
-			p := targets.PerPair{Kind: targets.KindApplication}
-			if err := p.Check(name, src); err != nil {
-				t.Errorf("Check(): %v", err)
-			}
-			if _, err := p.Removal(name, src); err != nil {
-				t.Errorf("Removal(): %v", err)
+			if n == 1 {
+				c.single++
+			} else {
+				c.several++
 			}
 		}
 		if kinds["appset"] > 0 {
-			appsets += kinds["appset"]
-			var a targets.ApplicationSet
-			_, err := a.Read(name, src, []string{"in-cluster", "staging", "production"})
-			if err == nil {
-				_, err = a.Removal(name, src)
+			g, err := targets.ReadGitDirs(name, src)
+			switch {
+			case err == nil && g != nil:
+				c.appsetGit++
+				_ = g.Removal()
+			case err == nil:
+				var a targets.ApplicationSet
+				if _, err = a.Read(name, src, []string{"in-cluster", "staging", "production"}); err == nil {
+					_, err = a.Removal(name, src)
+				}
+				if err == nil {
+					c.appsetList++
+				}
 			}
 			var ue *targets.UnsupportedError
 			if errors.As(err, &ue) {
-				unsupported++
+				c.unsupported++
 				t.Logf("unsupported: %v", err)
 			} else if err != nil {
 				t.Errorf("ApplicationSet: %v", err)
@@ -85,7 +118,6 @@ func TestCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d YAML files (%d not YAML, skipped): %d Flux Kustomizations, %d Applications, %d ApplicationSets (%d files unsupported)", files, notYAML, flux, apps, appsets, unsupported)
 }
 
 // kindsOf counts the registrations of each kind in a file, after the

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,7 +99,9 @@ func backendNames(src []byte, kind string) (names []string, docs int) {
 func TestCorpus(t *testing.T) {
 	repos := corpusRepos(t)
 	var files, routes, read, refusedRead, owned, ownedFiles int
-	for repo, fs := range repos {
+	for _, repo := range slices.Sorted(maps.Keys(repos)) {
+		fs := repos[repo]
+		repoRoutes, repoRead, repoRefused := routes, read, refusedRead
 		for name, src := range fs {
 			files++
 			for _, kind := range []string{"HTTPRoute", "VirtualService"} {
@@ -135,6 +139,7 @@ func TestCorpus(t *testing.T) {
 		case err != nil:
 			t.Errorf("DetectOwner(%s): %v", repo, err)
 		}
+		t.Logf("%s: %d YAML files, %d HTTPRoute/VirtualService documents, %d read, %d refused", repo, len(fs), routes-repoRoutes, read-repoRead, refusedRead-repoRefused)
 	}
 	t.Logf("corpus: %d repos, %d YAML files; %d HTTPRoute/VirtualService documents, %d files read, %d refused; %d repos (%d files) with weights owned at runtime",
 		len(repos), files, routes, read, refusedRead, owned, ownedFiles)
