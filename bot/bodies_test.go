@@ -54,8 +54,9 @@ func (healthy) Observe(context.Context, string, string, plumbing.Hash) (planner.
 
 // goldenWorkload is the workload of each fixture whose bodies are golden:
 // one with traffic, so every stage is there. goldenGlob is what the
-// test's Migration selects: that workload, and in the repo that groups
-// pull requests by wave, one more, so a wave's body is golden too.
+// test's Migration selects: that workload (when absent), and in the repos
+// that group pull requests by wave, one more, so a wave's body is golden
+// too.
 var goldenWorkload = map[string]string{
 	fixtures.AppSetHTTPRoute:  "playlist-api",
 	fixtures.FluxExternalDNS:  "cart-api",
@@ -66,6 +67,7 @@ var goldenWorkload = map[string]string{
 	fixtures.FluxHub:          "storefront",
 	fixtures.AppSetGitDirs:    "web-shop",
 	fixtures.MonorepoEnvs:     "courses",
+	fixtures.FluxSharedPaths:  "quotes",
 }
 
 var goldenGlob = map[string]string{
@@ -91,7 +93,11 @@ func TestBodies(t *testing.T) {
 	for _, name := range fixtures.Names() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			fsys := selecting(t, name, goldenGlob[name])
+			glob, ok := goldenGlob[name]
+			if !ok {
+				glob = goldenWorkload[name]
+			}
+			fsys := selecting(t, name, glob)
 			repo, _ := newRepo(t, fsys)
 			clk := &clock{t: epoch}
 			local := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ferry-dev/ferry/gitops/targets"
 )
 
 // APIVersion is the apiVersion of ferry's own files.
@@ -302,8 +304,8 @@ func (c *Config) check(root *yaml.Node) error {
 	if hasClusterPlaceholder(c.Pin) {
 		return fail(fmt.Errorf("%w: pin %q: a workload has one pin file, so it cannot name a cluster", ErrBadName, c.Pin), "pin")
 	}
-	if !hasClusterPlaceholder(c.Overlay) {
-		return fail(fmt.Errorf("%w: overlay %q has no {cluster} or other cluster value placeholder", ErrMissingField, c.Overlay), "overlay")
+	if !hasClusterPlaceholder(c.Overlay) && c.Targets.Kind != targets.KindFluxKustomization {
+		return fail(fmt.Errorf("%w: overlay %q has no {cluster} or other cluster value placeholder (one folder for every cluster works with flux-kustomization registrations, whose postBuild variables tell the clusters apart)", ErrMissingField, c.Overlay), "overlay")
 	}
 	if t := c.Traffic; t != nil {
 		tk, ok := trafficKinds[t.Kind]
@@ -370,6 +372,13 @@ func (c *Config) check(root *yaml.Node) error {
 // and {key} for any key of the clusters' inventory values.
 var placeholder = regexp.MustCompile(`\{([A-Za-z0-9_.-]+)\}`)
 
+// SharedOverlay reports whether every cluster applies the same folder of
+// a workload: Flux Kustomizations per cluster that point at one path and
+// tell the clusters apart with postBuild variables (${CLUSTER_NAME}). A
+// cluster then runs the workload where it is registered; deploy derives
+// no overlay and cleanup deletes none.
+func (c *Config) SharedOverlay() bool { return !hasClusterPlaceholder(c.Overlay) }
+
 // hasClusterPlaceholder reports whether template t has a placeholder that
 // differs between clusters: {cluster} or a value's.
 func hasClusterPlaceholder(t string) bool {
@@ -401,7 +410,7 @@ func (c *Config) Bind(inv *Inventory) error {
 		unique     bool
 	}
 	perCluster := registrationKinds[c.Targets.Kind].perCluster
-	ts := []tmpl{{"overlay", c.Overlay, true}, {"pin", c.Pin, false}, {"health.context", c.Health.Context, false},
+	ts := []tmpl{{"overlay", c.Overlay, !c.SharedOverlay()}, {"pin", c.Pin, false}, {"health.context", c.Health.Context, false},
 		{"targets.path", c.Targets.Path, perCluster}}
 	if c.Traffic != nil {
 		ts = append(ts, tmpl{"traffic.path", c.Traffic.Path, false}, tmpl{"traffic.backend", c.Traffic.Backend, true})

@@ -142,6 +142,9 @@ func (repo *Repo) DeriveOverlay(w *Workload, from, to string) (*Derived, error) 
 		return nil, fmt.Errorf("workload %s has no overlay for %s", w.Name, from)
 	}
 	dst := repo.Config.Expand(repo.Config.Overlay, w.Name, to)
+	if repo.Config.SharedOverlay() {
+		return &Derived{Dir: dst}, nil // the folder every cluster applies: nothing to derive
+	}
 	if _, ok := w.Overlays[to]; ok {
 		return nil, fmt.Errorf("workload %s already has an overlay for %s (%s)", w.Name, to, dst)
 	}

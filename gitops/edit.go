@@ -166,6 +166,9 @@ func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []st
 	}
 	changes := e.changes()
 	for _, t := range to {
+		if r.Config.SharedOverlay() {
+			break // the folder the source applies already
+		}
 		dir := r.Config.OverlayDir(w.Name, t)
 		if err := r.CheckBuild(ctx, changes, dir); err != nil {
 			return nil, fmt.Errorf("the derived overlay %s does not build: %w", dir, err)
@@ -208,8 +211,8 @@ func (r *Repo) RemoveEdit(ctx context.Context, w *Workload, clusters []string) (
 		if removal != "" {
 			e.edit.Removals = append(e.edit.Removals, removal)
 		}
-		if dir, ok := w.Overlays[c]; ok {
-			e.Delete(dir)
+		if dir, ok := w.Overlays[c]; ok && !r.Config.SharedOverlay() {
+			e.Delete(dir) // a shared folder stays: other clusters apply it
 		}
 	}
 	if err := r.checkParents(ctx, e); err != nil {

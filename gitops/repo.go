@@ -200,7 +200,14 @@ func parallel(n int, fn func(i int) error) error {
 // fillWorkload finds w's overlays, one per cluster of the inventory, and
 // its owner.
 func fillWorkload(fsys fs.FS, cfg *Config, inv *Inventory, o LoadOptions, w *Workload) error {
-	if parent, last := path.Split(cfg.Overlay); last == "{cluster}" && !hasClusterPlaceholder(parent) {
+	if cfg.SharedOverlay() {
+		dir := cfg.Expand(cfg.Overlay, w.Name, "")
+		if info, err := fs.Stat(fsys, dir); err == nil && info.IsDir() {
+			for _, c := range inv.Clusters {
+				w.Overlays[c.Name] = dir
+			}
+		}
+	} else if parent, last := path.Split(cfg.Overlay); last == "{cluster}" && !hasClusterPlaceholder(parent) {
 		// One listing instead of a Stat per cluster.
 		dir := path.Clean(cfg.Expand(parent, w.Name, ""))
 		ents, err := fs.ReadDir(fsys, dir)

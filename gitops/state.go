@@ -66,6 +66,14 @@ func (r *Repo) ReadState(w *Workload) (*State, error) {
 	if s.Registrations == nil {
 		s.Registrations = map[string]Registration{}
 	}
+	if r.Config.SharedOverlay() {
+		// Every cluster could apply the folder; those registered do.
+		for c := range s.Overlays {
+			if _, ok := s.Registrations[c]; !ok {
+				delete(s.Overlays, c)
+			}
+		}
+	}
 	// The pin files must agree: a marker in one registration file and
 	// another in the next is two migrations at once.
 	var pinnedIn string

@@ -82,7 +82,13 @@ func (o *statusOptions) run(w io.Writer) error {
 	in := planner.Input{}
 	for i, wl := range repo.Workloads {
 		st := states[i]
-		j := statusJSON{Name: wl.Name, Owner: wl.Owner, Clusters: orEmpty(wl.Clusters(repo.Inventory)), Overlays: wl.Overlays,
+		// The state's overlays: where a folder every cluster could apply
+		// is applied, the clusters that register it.
+		ov := wl
+		if st.Overlays != nil {
+			ov = &gitops.Workload{Name: wl.Name, Overlays: st.Overlays}
+		}
+		j := statusJSON{Name: wl.Name, Owner: wl.Owner, Clusters: orEmpty(ov.Clusters(repo.Inventory)), Overlays: ov.Overlays,
 			Registered: map[string]string{}, PinnedBy: st.PinnedBy, Stages: map[string]string{}}
 		if st.Unreadable != nil {
 			j.Problem = st.Unreadable.Error()
