@@ -27,7 +27,6 @@ var unsupportedGenerators = map[string]string{
 	"clusters":                "a cluster generator",
 	"git":                     "a git generator",
 	"matrix":                  "a matrix generator",
-	"merge":                   "a merge generator",
 	"scmProvider":             "an scmProvider generator",
 	"pullRequest":             "a pullRequest generator",
 	"clusterDecisionResource": "a clusterDecisionResource generator",
@@ -37,7 +36,33 @@ var unsupportedGenerators = map[string]string{
 // appset is one ApplicationSet document with a supported list generator.
 type appset struct {
 	doc      document
-	elements []*yaml.Node // spec.generators[0].list.elements, possibly none
+	steps    []rewrite.Step // from the document to the list generator
+	elements []*yaml.Node   // the list's elements, possibly none
+	// overrides are a merge generator's other lists, whose elements
+	// override the first's by the merge keys.
+	overrides []override
+}
+
+// override is a list of a merge generator after its first.
+type override struct {
+	steps    []rewrite.Step
+	elements []*yaml.Node
+	keys     []string
+}
+
+// matches reports whether an override element applies to base element el:
+// it has every merge key, with el's value.
+func (o override) matches(ov, el *yaml.Node) bool {
+	if len(o.keys) == 0 {
+		return false
+	}
+	for _, k := range o.keys {
+		v := rewrite.Get(ov, k)
+		if v == nil || rewrite.Scalar(v) != rewrite.Scalar(rewrite.Get(el, k)) {
+			return false
+		}
+	}
+	return true
 }
 
 // element is one list element and the cluster it registers.
@@ -63,9 +88,7 @@ func (e element) path() rewrite.Path {
 	if n > 1 {
 		step = rewrite.Index(e.index)
 	}
-	return rewrite.Path{Doc: e.set.doc.index, Steps: []rewrite.Step{
-		rewrite.Key("spec"), rewrite.Key("generators"), rewrite.Index(0), rewrite.Key("list"), rewrite.Key("elements"), step,
-	}}
+	return rewrite.Path{Doc: e.set.doc.index, Steps: append(slices.Clone(e.set.steps), rewrite.Key("elements"), step)}
 }
 
 // appsets returns the ApplicationSets of src, or an *UnsupportedError for
@@ -95,6 +118,34 @@ func appsets(name string, src []byte) ([]*appset, error) {
 			return nil, &UnsupportedError{File: name, Line: gens.Content[1].Line, Shape: fmt.Sprintf("an ApplicationSet with %d generators", len(gens.Content))}
 		}
 		g := gens.Content[0]
+		steps := []rewrite.Step{rewrite.Key("spec"), rewrite.Key("generators"), rewrite.Index(0)}
+		a := &appset{doc: d}
+		if m := rewrite.Get(g, "merge"); m != nil {
+			// A merge outputs its first generator's parameters, the
+			// others override them by mergeKeys: the first must be a
+			// list for the repo to say which clusters there are.
+			mg := rewrite.Get(m, "generators")
+			if mg == nil || mg.Kind != yaml.SequenceNode || len(mg.Content) == 0 || rewrite.Get(mg.Content[0], "list") == nil {
+				return nil, &UnsupportedError{File: name, Line: g.Line, Shape: "a merge generator whose first generator is not a list (the clusters come from outside the repo, such as Argo CD's cluster secrets by label)"}
+			}
+			keys := rewrite.Get(m, "mergeKeys")
+			for i, o := range mg.Content[1:] {
+				if l := rewrite.Get(o, "list"); l != nil {
+					ov := override{steps: append(slices.Clone(steps), rewrite.Key("merge"), rewrite.Key("generators"), rewrite.Index(i+1), rewrite.Key("list"))}
+					if els := rewrite.Get(l, "elements"); els != nil && els.Kind == yaml.SequenceNode {
+						ov.elements = els.Content
+					}
+					if keys != nil {
+						for _, k := range keys.Content {
+							ov.keys = append(ov.keys, k.Value)
+						}
+					}
+					a.overrides = append(a.overrides, ov)
+				}
+			}
+			steps = append(steps, rewrite.Key("merge"), rewrite.Key("generators"), rewrite.Index(0))
+			g = mg.Content[0]
+		}
 		if g.Kind != yaml.MappingNode {
 			return nil, &UnsupportedError{File: name, Line: g.Line, Shape: "a generator that is not a mapping"}
 		}
@@ -116,7 +167,7 @@ func appsets(name string, src []byte) ([]*appset, error) {
 		if k := keyOf(list, "elementsYaml"); k != nil {
 			return nil, &UnsupportedError{File: name, Line: k.Line, Shape: "a list generator with elementsYaml"}
 		}
-		a := &appset{doc: d}
+		a.steps = append(steps, rewrite.Key("list"))
 		if els := rewrite.Get(list, "elements"); els != nil {
 			if els.Kind != yaml.SequenceNode {
 				return nil, &UnsupportedError{File: name, Line: els.Line, Shape: "list elements that are not a sequence"}
@@ -231,7 +282,22 @@ func (a ApplicationSet) Add(name string, src []byte, from, to string, subst Subs
 	}
 	at := e.path()
 	at.Steps = at.Steps[:len(at.Steps)-1]
-	return rewrite.Apply(name, src, rewrite.Insert{Path: at, Raw: raw})
+	edits := []rewrite.Edit{rewrite.Insert{Path: at, Raw: raw}}
+	// A merge's overrides of from's element are copied for to as well:
+	// the target must get what the source gets.
+	for _, o := range e.set.overrides {
+		for _, ov := range o.elements {
+			if !o.matches(ov, e.node) {
+				continue
+			}
+			text, err := elementText(name, src, ov)
+			if err != nil {
+				return nil, nil, err
+			}
+			edits = append(edits, rewrite.Insert{Path: rewrite.Path{Doc: e.set.doc.index, Steps: append(slices.Clone(o.steps), rewrite.Key("elements"))}, Raw: subst(text)})
+		}
+	}
+	return rewrite.Apply(name, src, edits...)
 }
 
 // Remove deletes the element of cluster, with the comment lines attached
@@ -245,7 +311,15 @@ func (a ApplicationSet) Remove(name string, src []byte, cluster string) ([]byte,
 	if !ok {
 		return nil, nil, fmt.Errorf("%s: %w: no list element names %s", name, ErrNotRegistered, cluster)
 	}
-	return rewrite.Apply(name, src, rewrite.Delete{Path: e.path()})
+	edits := []rewrite.Edit{rewrite.Delete{Path: e.path()}}
+	for _, o := range e.set.overrides {
+		for i, ov := range o.elements {
+			if o.matches(ov, e.node) {
+				edits = append(edits, rewrite.Delete{Path: rewrite.Path{Doc: e.set.doc.index, Steps: append(slices.Clone(o.steps), rewrite.Key("elements"), rewrite.Index(i))}})
+			}
+		}
+	}
+	return rewrite.Apply(name, src, edits...)
 }
 
 // names reports whether one of the element's top-level scalar values is v.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,6 +26,7 @@ var update = flag.Bool("update", false, "rewrite the want/ files of testdata/*.t
 //	subst OLD=NEW ...        (for add and derive)
 //	clusters C ...           (the inventory, for read checks)
 //	nofinalnewline           (in/ and want/ files end without a newline)
+//	blocks N                 (add and remove change N blocks: a merge's lists)
 //
 // It holds one in/ file and one want/ file: the edited file, or want/error
 // with the error message for unsupported.
@@ -32,6 +34,7 @@ type golden struct {
 	op      []string
 	pairs   []string
 	nofinal bool
+	blocks  int
 	in      txtar.File
 }
 
@@ -54,6 +57,8 @@ func readGolden(t *testing.T, path string) (*txtar.Archive, golden) {
 		case f[0] == "nofinalnewline":
 			g.nofinal = true
 		case f[0] == "clusters":
+		case f[0] == "blocks" && len(f) == 2:
+			g.blocks, _ = strconv.Atoi(f[1])
 		default:
 			g.op = f
 		}
@@ -151,12 +156,12 @@ func checkChangedLines(t *testing.T, g golden, src, got []byte) {
 	removed, added := lineDiff(string(src), string(got))
 	switch g.op[0] {
 	case "add":
-		if len(removed) != 0 || len(added) == 0 || !contiguous(added) {
-			t.Errorf("Add() removed lines %v and added %v, want one added block only", removed, added)
+		if len(removed) != 0 || len(added) == 0 || blocks(added) != max(g.blocks, 1) {
+			t.Errorf("Add() removed lines %v and added %v, want %d added blocks only", removed, added, max(g.blocks, 1))
 		}
 	case "remove":
-		if len(added) != 0 || len(removed) == 0 || !contiguous(removed) {
-			t.Errorf("Remove() removed lines %v and added %v, want one removed block only", removed, added)
+		if len(added) != 0 || len(removed) == 0 || blocks(removed) != max(g.blocks, 1) {
+			t.Errorf("Remove() removed lines %v and added %v, want %d removed blocks only", removed, added, max(g.blocks, 1))
 		}
 	case "derive":
 		lines := strings.Split(string(src), "\n")
@@ -179,13 +184,15 @@ func oldValues(pairs []string) []string {
 	return out
 }
 
-func contiguous(ns []int) bool {
-	for i := 1; i < len(ns); i++ {
-		if ns[i] != ns[i-1]+1 {
-			return false
+// blocks is the number of runs of consecutive line numbers in ns.
+func blocks(ns []int) int {
+	n := 0
+	for i := range ns {
+		if i == 0 || ns[i] != ns[i-1]+1 {
+			n++
 		}
 	}
-	return true
+	return n
 }
 
 // lineDiff returns the 0-based numbers of the lines of a that b lacks and

@@ -57,7 +57,7 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("%s:%d: %s is not supported: ferry edits ApplicationSets with one list generator (one element per cluster)", e.File, e.Line, e.Shape)
+	return fmt.Sprintf("%s:%d: %s is not supported: ferry edits ApplicationSets whose clusters the repo lists (a list generator, alone or first in a merge; a git directory generator; a matrix of a list and git directories)", e.File, e.Line, e.Shape)
 }
 
 // Removal says what removing a registration deletes, so a pull request can
