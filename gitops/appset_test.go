@@ -1,6 +1,9 @@
 package gitops_test
 
 import (
+	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/targets"
 )
 
 // A git directory generator that excludes the target's folder cannot
@@ -110,5 +114,114 @@ spec:
 	}
 	if diff := cmp.Diff(map[string]int{"gke-eu-1": 11, "gke-us-1": 13}, regs(repo, "playlist-api")); diff != "" {
 		t.Errorf("playlist-api after search-api's deploy (-want +got):\n%s", diff)
+	}
+}
+
+// A matrix of a list of clusters and git directories that take the
+// list's parameters: deploying to a cluster the list lacks adds its
+// element, copied from the source's, and the derived folder registers
+// the workload; cleanup's removal of the folder unregisters it.
+func TestMatrixAppSet(t *testing.T) {
+	fsys := mapFS(t, fixtures.AppSetGitDirs)
+	const appset = `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: cluster-apps
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+  - matrix:
+      generators:
+      - list:
+          elements:
+          - cluster: gke-eu-1
+            vault: https://vault.eu1.bank.example
+          - cluster: gke-us-1
+            vault: https://vault.us1.bank.example
+      - git:
+          repoURL: https://github.com/bank/deploy.git
+          revision: main
+          directories:
+          - path: 'clusters/{{.cluster}}/*'
+  template:
+    metadata:
+      name: '{{.cluster}}-{{.path.basename}}'
+    spec:
+      project: default
+      source: {repoURL: 'https://github.com/bank/deploy.git', targetRevision: main, path: '{{.path.path}}'}
+      destination: {name: '{{.cluster}}', namespace: '{{.path.basename}}'}
+`
+	fsys["argocd/cluster-apps.yaml"] = &fstest.MapFile{Data: []byte(appset)}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("web-shop")
+	st, err := repo.ReadState(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(st.Registrations)); !slices.Equal(got, []string{"gke-eu-1", "gke-us-1"}) {
+		t.Errorf("web-shop registered on %v, want gke-eu-1 and gke-us-1", got)
+	}
+	e, err := repo.DeployEdit(t.Context(), w, "gke-eu-1", []string{"gke-eu-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Changes {
+		fsys[c.Path] = &fstest.MapFile{Data: c.Data}
+	}
+	want := strings.Replace(appset, "          - cluster: gke-us-1\n            vault: https://vault.us1.bank.example\n",
+		"          - cluster: gke-us-1\n            vault: https://vault.us1.bank.example\n          - cluster: gke-eu-2\n            vault: https://vault.eu2.bank.example\n", 1)
+	if diff := cmp.Diff(want, string(fsys["argocd/cluster-apps.yaml"].Data)); diff != "" {
+		t.Errorf("after deploy (-want +got):\n%s", diff)
+	}
+	if repo, err = gitops.Load(fsys); err != nil {
+		t.Fatal(err)
+	}
+	w, _ = repo.Workload("web-shop")
+	st, err = repo.ReadState(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Registrations["gke-eu-2"]; !ok {
+		t.Errorf("web-shop is not registered on gke-eu-2 after deploy: %v", st.Registrations)
+	}
+	// ledger has no folder on gke-eu-2: the new element does not put it there.
+	l, _ := repo.Workload("ledger")
+	if st, err := repo.ReadState(l); err != nil || st.Registrations["gke-eu-2"].File != "" {
+		t.Errorf("ledger on gke-eu-2 after web-shop's deploy: %v, %v", st.Registrations, err)
+	}
+}
+
+// A matrix whose directories do not take the list's parameters puts every
+// folder on every listed cluster: ferry cannot move one workload, and
+// says so with the file and line, for the workloads of that file.
+func TestMatrixAppSetUnsupported(t *testing.T) {
+	fsys := mapFS(t, fixtures.AppSetGitDirs)
+	fsys["argocd/cluster-apps.yaml"] = &fstest.MapFile{Data: []byte(`apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: cluster-apps, namespace: argocd}
+spec:
+  generators:
+  - matrix:
+      generators:
+      - list:
+          elements: [{cluster: gke-eu-1}, {cluster: gke-us-1}]
+      - git:
+          repoURL: https://github.com/bank/deploy.git
+          directories: [{path: 'apps/*'}]
+  template: {}
+`)}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("web-shop")
+	_, err = repo.ReadState(w)
+	var ue *targets.UnsupportedError
+	if !errors.As(err, &ue) || ue.File != "argocd/cluster-apps.yaml" || ue.Line != 6 {
+		t.Fatalf("ReadState() = %v, want an *UnsupportedError at argocd/cluster-apps.yaml:6", err)
 	}
 }

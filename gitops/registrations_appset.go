@@ -40,18 +40,26 @@ func (a applicationSets) list(workload string) targets.ApplicationSet {
 }
 
 // read returns cluster's file and, when its generator is a git directory
-// generator, that generator; ok is false when the file does not exist.
+// generator or a matrix of a list and git directories, that generator; ok
+// is false when the file does not exist.
 func (a applicationSets) read(f Files, workload, cluster string) (name string, data []byte, g *targets.GitDirs, ok bool, err error) {
+	name, data, g, _, ok, err = a.readAll(f, workload, cluster)
+	return name, data, g, ok, err
+}
+
+func (a applicationSets) readAll(f Files, workload, cluster string) (name string, data []byte, g *targets.GitDirs, m *targets.Matrix, ok bool, err error) {
 	name = a.file(workload, cluster)
 	data, ok, err = optional(f.Read(name))
 	if !ok {
-		return name, nil, nil, false, err
+		return name, nil, nil, nil, false, err
 	}
-	g, err = targets.ReadGitDirs(name, data)
-	if err != nil {
-		return name, nil, nil, false, adapterErr(name, err)
+	if m, err = targets.ReadMatrix(name, data); err != nil {
+		return name, nil, nil, nil, false, adapterErr(name, err)
 	}
-	return name, data, g, true, nil
+	if g, err = targets.ReadGitDirs(name, data); err != nil {
+		return name, nil, nil, nil, false, adapterErr(name, err)
+	}
+	return name, data, g, m, true, nil
 }
 
 // Read returns the clusters the ApplicationSets register the workload on:
@@ -69,11 +77,24 @@ func (a applicationSets) Read(f Files, workload string) (map[string]Registration
 	}
 	for _, name := range files {
 		clusters := byFile[name]
-		_, data, g, ok, err := a.read(f, workload, clusters[0])
+		_, data, g, m, ok, err := a.readAll(f, workload, clusters[0])
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
+			continue
+		}
+		if m != nil {
+			for _, c := range clusters {
+				dir := a.cfg.OverlayDir(workload, c)
+				line, ok, err := m.Match(name, data, dir, c)
+				if err != nil {
+					return nil, adapterErr(name, err)
+				}
+				if ok && hasKustomization(f, dir) {
+					out[c] = Registration{File: name, Line: line}
+				}
+			}
 			continue
 		}
 		if g != nil {
@@ -113,12 +134,22 @@ func (a applicationSets) Add(f Files, workload, from, to string, sub *Substituti
 	if src, dst := a.file(workload, from), a.file(workload, to); src != dst {
 		return nil, inputErr(src, 0, fmt.Errorf("%w: %s is registered here and %s in %s: ferry moves a workload within one ApplicationSet file", ErrUnknownName, from, to, dst))
 	}
-	name, data, g, ok, err := a.read(f, workload, from)
+	name, data, g, m, ok, err := a.readAll(f, workload, from)
 	if !ok {
 		if err == nil {
 			err = inputErr(name, 0, ErrMissingFile)
 		}
 		return nil, err
+	}
+	if m != nil {
+		out, res, err := m.AddCluster(name, data, from, to, a.cfg.OverlayDir(workload, to), sub.Replace)
+		if err != nil {
+			return nil, adapterErr(name, err)
+		}
+		if len(res) > 0 {
+			f.Write(name, out, res...)
+		}
+		return nil, nil
 	}
 	if g != nil {
 		dir := a.cfg.OverlayDir(workload, to)
@@ -142,9 +173,14 @@ func (a applicationSets) Remove(f Files, workload, cluster string) (string, erro
 	if _, ok := regs[cluster]; !ok || err != nil {
 		return "", err
 	}
-	name, data, g, _, err := a.read(f, workload, cluster)
+	name, data, g, m, _, err := a.readAll(f, workload, cluster)
 	if err != nil {
 		return "", err
+	}
+	if m != nil {
+		// The cluster's element stays: other workloads may have folders
+		// there; removing the overlay folder unregisters this one.
+		return fmt.Sprintf("%s: %s", cluster, m.Removal().Reason), nil
 	}
 	if g != nil {
 		return fmt.Sprintf("%s: %s", cluster, g.Removal().Reason), nil
@@ -164,9 +200,17 @@ func (a applicationSets) Remove(f Files, workload, cluster string) (string, erro
 // text is what registers workload on cluster: its list element, or the
 // generator pattern that matches its directory; nil when nothing does.
 func (a applicationSets) text(f Files, workload, cluster string) ([]byte, error) {
-	name, data, g, ok, err := a.read(f, workload, cluster)
+	name, data, g, m, ok, err := a.readAll(f, workload, cluster)
 	if !ok {
 		return nil, err
+	}
+	if m != nil {
+		dir := a.cfg.OverlayDir(workload, cluster)
+		line, ok, err := m.Match(name, data, dir, cluster)
+		if err != nil || !ok || !hasKustomization(f, dir) {
+			return nil, err
+		}
+		return fmt.Appendf(nil, "%s:%d %s", name, line, dir), nil
 	}
 	if g != nil {
 		dir := a.cfg.OverlayDir(workload, cluster)

@@ -212,22 +212,38 @@ func (a ApplicationSet) find(name string, src []byte, clusters []string) (map[st
 	}
 	out := map[string]element{}
 	for _, set := range sets {
-		for i, el := range set.elements {
-			if a.Workload != "" && !names(el, a.Workload) {
-				continue
-			}
-			c, field, err := clusterOf(name, el, clusters)
-			if err != nil {
-				return nil, err
-			}
-			if c == "" {
-				continue
-			}
-			if prev, dup := out[c]; dup {
-				return nil, fmt.Errorf("%s:%d: %w: a second list element for %s (the first is on line %d)", name, el.Line, ErrAmbiguous, c, prev.node.Line)
-			}
-			out[c] = element{set: set, index: i, node: el, cluster: c, field: field}
+		els, err := a.findIn(name, set, clusters)
+		if err != nil {
+			return nil, err
 		}
+		for c, e := range els {
+			if prev, dup := out[c]; dup {
+				return nil, fmt.Errorf("%s:%d: %w: a second list element for %s (the first is on line %d)", name, e.node.Line, ErrAmbiguous, c, prev.node.Line)
+			}
+			out[c] = e
+		}
+	}
+	return out, nil
+}
+
+// findIn is find in one ApplicationSet's list.
+func (a ApplicationSet) findIn(name string, set *appset, clusters []string) (map[string]element, error) {
+	out := map[string]element{}
+	for i, el := range set.elements {
+		if a.Workload != "" && !names(el, a.Workload) {
+			continue
+		}
+		c, field, err := clusterOf(name, el, clusters)
+		if err != nil {
+			return nil, err
+		}
+		if c == "" {
+			continue
+		}
+		if prev, dup := out[c]; dup {
+			return nil, fmt.Errorf("%s:%d: %w: a second list element for %s (the first is on line %d)", name, el.Line, ErrAmbiguous, c, prev.node.Line)
+		}
+		out[c] = element{set: set, index: i, node: el, cluster: c, field: field}
 	}
 	return out, nil
 }
