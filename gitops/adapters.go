@@ -20,6 +20,8 @@ type Files interface {
 	Write(name string, data []byte, results ...rewrite.Result)
 	// Delete removes a file or a directory with everything below it.
 	Delete(name string, results ...rewrite.Result)
+	// Glob returns the files matching pattern (path.Match), sorted.
+	Glob(pattern string) ([]string, error)
 }
 
 // RegistrationAdapter is how a repo hands a (workload, cluster) pair to Argo CD

@@ -225,3 +225,89 @@ spec:
 		t.Fatalf("ReadState() = %v, want an *UnsupportedError at argocd/cluster-apps.yaml:6", err)
 	}
 }
+
+// A git files generator: a config file per (workload, cluster) registers
+// the pair; deploy writes the target's, derived from the source's, and
+// cleanup deletes the source's.
+func TestGitFilesAppSet(t *testing.T) {
+	fsys := mapFS(t, fixtures.AppSetGitDirs)
+	fsys["argocd/cluster-apps.yaml"] = &fstest.MapFile{Data: []byte(`apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: cluster-apps, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+  - git:
+      repoURL: https://github.com/bank/deploy.git
+      revision: main
+      files:
+      - path: 'clusters/*/*/config.json'
+  template:
+    metadata: {name: '{{.cluster.name}}-{{.app}}'}
+    spec:
+      project: default
+      source: {repoURL: 'https://github.com/bank/deploy.git', targetRevision: main, path: '{{.path.path}}'}
+      destination: {name: '{{.cluster.name}}', namespace: '{{.app}}'}
+`)}
+	for _, c := range []string{"gke-eu-1", "gke-us-1"} {
+		fsys["clusters/"+c+"/web-shop/config.json"] = &fstest.MapFile{Data: []byte(`{"app": "web-shop", "cluster": {"name": "` + c + `"}}` + "\n")}
+	}
+	fsys["clusters/gke-eu-1/ledger/config.json"] = &fstest.MapFile{Data: []byte(`{"app": "ledger", "cluster": {"name": "gke-eu-1"}}` + "\n")}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := func(name string) map[string]string {
+		w, _ := repo.Workload(name)
+		st, err := repo.ReadState(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for c, r := range st.Registrations {
+			out[c] = r.File
+		}
+		return out
+	}
+	want := map[string]string{"gke-eu-1": "clusters/gke-eu-1/web-shop/config.json", "gke-us-1": "clusters/gke-us-1/web-shop/config.json"}
+	if diff := cmp.Diff(want, regs("web-shop")); diff != "" {
+		t.Errorf("web-shop registrations (-want +got):\n%s", diff)
+	}
+	w, _ := repo.Workload("web-shop")
+	e, err := repo.DeployEdit(t.Context(), w, "gke-eu-1", []string{"gke-eu-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Changes {
+		fsys[c.Path] = &fstest.MapFile{Data: c.Data}
+	}
+	if got := string(fsys["clusters/gke-eu-2/web-shop/config.json"].Data); got != `{"app": "web-shop", "cluster": {"name": "gke-eu-2"}}`+"\n" {
+		t.Errorf("the derived generator file = %q", got)
+	}
+	if repo, err = gitops.Load(fsys); err != nil {
+		t.Fatal(err)
+	}
+	want["gke-eu-2"] = "clusters/gke-eu-2/web-shop/config.json"
+	if diff := cmp.Diff(want, regs("web-shop")); diff != "" {
+		t.Errorf("web-shop after deploy (-want +got):\n%s", diff)
+	}
+	// notifier, a worker: cleanup deletes its generator file on gke-eu-1.
+	fsys["clusters/gke-eu-1/notifier/config.json"] = &fstest.MapFile{Data: []byte(`{"app": "notifier", "cluster": {"name": "gke-eu-1"}}` + "\n")}
+	if repo, err = gitops.Load(fsys); err != nil {
+		t.Fatal(err)
+	}
+	w, _ = repo.Workload("notifier")
+	e, err = repo.RemoveEdit(t.Context(), w, []string{"gke-eu-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted []string
+	for _, c := range e.Changes {
+		if c.Delete {
+			deleted = append(deleted, c.Path)
+		}
+	}
+	if diff := cmp.Diff([]string{"clusters/gke-eu-1/notifier", "clusters/gke-eu-1/notifier/config.json"}, deleted); diff != "" {
+		t.Errorf("cleanup deletes (-want +got):\n%s", diff)
+	}
+}

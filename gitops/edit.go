@@ -77,6 +77,11 @@ func (e *editor) Delete(name string, results ...rewrite.Result) {
 	e.deleted[name] = true
 }
 
+// Glob lists the files matching pattern as the edit has them so far.
+func (e *editor) Glob(pattern string) ([]string, error) {
+	return fs.Glob(Overlay(e.fsys, e.changes()), pattern)
+}
+
 func (e *editor) changes() []Change {
 	var out []Change
 	for _, p := range slices.Sorted(maps.Keys(e.deleted)) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ferry-dev/ferry/gitops/targets"
+	"github.com/ferry-dev/ferry/rewrite"
 )
 
 // applicationSets is targets.kind argocd-applicationset. The file is the
@@ -62,6 +63,62 @@ func (a applicationSets) readAll(f Files, workload, cluster string) (name string
 	return name, data, g, m, true, nil
 }
 
+// gitFiles returns the git files generator of cluster's ApplicationSet,
+// or nil when it has another.
+func (a applicationSets) gitFiles(f Files, workload, cluster string) (*targets.GitFiles, error) {
+	name := a.file(workload, cluster)
+	data, ok, err := optional(f.Read(name))
+	if !ok {
+		return nil, err
+	}
+	g, err := targets.ReadGitFiles(name, data)
+	if err != nil {
+		return nil, adapterErr(name, err)
+	}
+	return g, nil
+}
+
+// generated returns, per cluster of clusters, the generator file that
+// registers workload there: the files g matches that belong to the
+// workload (in a file of many workloads', those whose path or content
+// names it) and name the cluster.
+func (a applicationSets) generated(f Files, g *targets.GitFiles, workload string, clusters []string) (map[string]string, error) {
+	out := map[string]string{}
+	shared := !strings.Contains(a.cfg.Targets.Path, "{workload}")
+	for _, p := range g.Include {
+		names, err := f.Glob(p.Path)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			if _, ok := g.Match(name); !ok {
+				continue
+			}
+			data, err := f.Read(name)
+			if err != nil {
+				return nil, err
+			}
+			if shared {
+				if w, _ := targets.ClusterOf(name, data, []string{workload}); w != workload {
+					continue
+				}
+			}
+			c, err := targets.ClusterOf(name, data, clusters)
+			if err != nil {
+				return nil, adapterErr(name, err)
+			}
+			if c == "" {
+				continue
+			}
+			if prev, dup := out[c]; dup && prev != name {
+				return nil, inputErr(name, 0, fmt.Errorf("%w: %s and %s both register %s on %s", targets.ErrAmbiguous, prev, name, workload, c))
+			}
+			out[c] = name
+		}
+	}
+	return out, nil
+}
+
 // Read returns the clusters the ApplicationSets register the workload on:
 // each cluster by the file its values name.
 func (a applicationSets) Read(f Files, workload string) (map[string]Registration, error) {
@@ -82,6 +139,20 @@ func (a applicationSets) Read(f Files, workload string) (map[string]Registration
 			return nil, err
 		}
 		if !ok {
+			continue
+		}
+		gf, err := a.gitFiles(f, workload, clusters[0])
+		if err != nil {
+			return nil, err
+		}
+		if gf != nil {
+			files, err := a.generated(f, gf, workload, clusters)
+			if err != nil {
+				return nil, err
+			}
+			for c, file := range files {
+				out[c] = Registration{File: file, Line: 1}
+			}
 			continue
 		}
 		if m != nil {
@@ -141,6 +212,11 @@ func (a applicationSets) Add(f Files, workload, from, to string, sub *Substituti
 		}
 		return nil, err
 	}
+	if gf, err := a.gitFiles(f, workload, from); err != nil {
+		return nil, err
+	} else if gf != nil {
+		return a.addFile(f, gf, workload, from, to, sub)
+	}
 	if m != nil {
 		out, res, err := m.AddCluster(name, data, from, to, a.cfg.OverlayDir(workload, to), sub.Replace)
 		if err != nil {
@@ -177,6 +253,16 @@ func (a applicationSets) Remove(f Files, workload, cluster string) (string, erro
 	if err != nil {
 		return "", err
 	}
+	if gf, err := a.gitFiles(f, workload, cluster); err != nil {
+		return "", err
+	} else if gf != nil {
+		files, err := a.generated(f, gf, workload, a.inv.Names())
+		if err != nil {
+			return "", err
+		}
+		f.Delete(files[cluster], rewrite.Result{File: files[cluster], Line: 1, Old: "generator file of " + cluster})
+		return fmt.Sprintf("%s: %s", cluster, gf.Removal().Reason), nil
+	}
 	if m != nil {
 		// The cluster's element stays: other workloads may have folders
 		// there; removing the overlay folder unregisters this one.
@@ -197,12 +283,61 @@ func (a applicationSets) Remove(f Files, workload, cluster string) (string, erro
 	return fmt.Sprintf("%s: %s", cluster, rm.Reason), nil
 }
 
+// addFile writes to's generator file, derived from from's: its path and
+// content substituted, which must match the generator and name to.
+func (a applicationSets) addFile(f Files, g *targets.GitFiles, workload, from, to string, sub *Substitution) ([]Leftover, error) {
+	files, err := a.generated(f, g, workload, a.inv.Names())
+	if err != nil {
+		return nil, err
+	}
+	src, ok := files[from]
+	if !ok {
+		return nil, inputErr(g.File, 0, fmt.Errorf("%w: no generator file registers %s on %s", targets.ErrNotRegistered, workload, from))
+	}
+	data, err := f.Read(src)
+	if err != nil {
+		return nil, err
+	}
+	dst := sub.Replace(src)
+	if have, ok := files[to]; ok {
+		// A generator file inside the overlay folder came with the
+		// derived overlay: the same file is the registration.
+		cur, err := f.Read(have)
+		if err == nil && have == dst && string(cur) == sub.Replace(string(data)) {
+			return nil, nil // its leftovers are the overlay's
+		}
+		return nil, inputErr(have, 0, fmt.Errorf("%w: %s is registered on %s", targets.ErrRegistered, workload, to))
+	}
+	if dst == src {
+		return nil, inputErr(src, 0, fmt.Errorf("%w: its path names no value of %s, so the file for %s would be the same", targets.ErrSubst, from, to))
+	}
+	if _, ok := g.Match(dst); !ok {
+		return nil, inputErr(g.File, 0, fmt.Errorf("%w: its git files generator does not match %s, the file derived for %s", ErrMissingField, dst, to))
+	}
+	out := []byte(sub.Replace(string(data)))
+	if c, err := targets.ClusterOf(dst, out, []string{from, to}); err != nil || c != to {
+		return nil, inputErr(src, 0, fmt.Errorf("%w: the file derived for %s names %q", targets.ErrSubst, to, c))
+	}
+	f.Write(dst, out, rewrite.Result{File: dst, Line: 1, New: "generator file of " + to})
+	return sub.Leftovers(dst, out), nil
+}
+
 // text is what registers workload on cluster: its list element, or the
 // generator pattern that matches its directory; nil when nothing does.
 func (a applicationSets) text(f Files, workload, cluster string) ([]byte, error) {
 	name, data, g, m, ok, err := a.readAll(f, workload, cluster)
 	if !ok {
 		return nil, err
+	}
+	if gf, err := a.gitFiles(f, workload, cluster); err != nil {
+		return nil, err
+	} else if gf != nil {
+		files, err := a.generated(f, gf, workload, a.inv.Names())
+		if err != nil || files[cluster] == "" {
+			return nil, err
+		}
+		data, err := f.Read(files[cluster])
+		return append([]byte(files[cluster]+"\n"), data...), err
 	}
 	if m != nil {
 		dir := a.cfg.OverlayDir(workload, cluster)

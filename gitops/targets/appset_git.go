@@ -30,8 +30,7 @@ type Pattern struct {
 
 // ReadGitDirs returns the git directory generator of the file's
 // ApplicationSet, or nil when its generator is another kind (Read and Add
-// handle a list generator). A git generator of files, or one that also
-// lists files, is an *UnsupportedError.
+// handle a list generator, ReadGitFiles a git files generator).
 func ReadGitDirs(name string, src []byte) (*GitDirs, error) {
 	docs, err := parse(name, src)
 	if err != nil {
@@ -49,8 +48,8 @@ func ReadGitDirs(name string, src []byte) (*GitDirs, error) {
 		if git == nil {
 			return nil, nil
 		}
-		if k := keyOf(git, "files"); k != nil {
-			return nil, &UnsupportedError{File: name, Line: k.Line, Shape: "a git files generator (a config file per cluster registers every workload there)"}
+		if keyOf(git, "files") != nil {
+			return nil, nil // ReadGitFiles
 		}
 		dirs := rewrite.Get(git, "directories")
 		if dirs == nil || dirs.Kind != yaml.SequenceNode {

@@ -39,7 +39,7 @@ func TestCorpus(t *testing.T) {
 		}
 		var c corpusCount
 		c.walk(t, root, filepath.Join(root, r.Name()))
-		t.Logf("%s: %d YAML files (%d not YAML); registration files: %d of one registration, %d of several, %d ApplicationSets read (%d list, %d git directories), %d unsupported",
+		t.Logf("%s: %d YAML files (%d not YAML); registration files: %d of one registration, %d of several, %d ApplicationSets read (%d list, %d git directories or files), %d unsupported",
 			r.Name(), c.files, c.notYAML, c.single, c.several, c.appsetList+c.appsetGit, c.appsetList, c.appsetGit, c.unsupported)
 	}
 }
@@ -92,10 +92,13 @@ func (c *corpusCount) walk(t *testing.T, root, dir string) {
 		}
 		if kinds["appset"] > 0 {
 			g, err := targets.ReadGitDirs(name, src)
+			var gf *targets.GitFiles
+			if err == nil && g == nil {
+				gf, err = targets.ReadGitFiles(name, src)
+			}
 			switch {
-			case err == nil && g != nil:
+			case err == nil && (g != nil || gf != nil):
 				c.appsetGit++
-				_ = g.Removal()
 			case err == nil:
 				var a targets.ApplicationSet
 				if _, err = a.Read(name, src, []string{"in-cluster", "staging", "production"}); err == nil {
