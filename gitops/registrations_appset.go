@@ -40,14 +40,9 @@ func (a applicationSets) list(workload string) targets.ApplicationSet {
 	return targets.ApplicationSet{Workload: workload}
 }
 
-// read returns cluster's file and, when its generator is a git directory
-// generator or a matrix of a list and git directories, that generator; ok
-// is false when the file does not exist.
-func (a applicationSets) read(f Files, workload, cluster string) (name string, data []byte, g *targets.GitDirs, ok bool, err error) {
-	name, data, g, _, ok, err = a.readAll(f, workload, cluster)
-	return name, data, g, ok, err
-}
-
+// readAll returns cluster's file and, when its generator is a git
+// directory generator or a matrix of a list and git directories, that
+// generator; ok is false when the file does not exist.
 func (a applicationSets) readAll(f Files, workload, cluster string) (name string, data []byte, g *targets.GitDirs, m *targets.Matrix, ok bool, err error) {
 	name = a.file(workload, cluster)
 	data, ok, err = optional(f.Read(name))

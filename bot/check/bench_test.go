@@ -10,7 +10,6 @@ import (
 	"github.com/ferry-dev/ferry/bot/check"
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
-	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
 )
 
@@ -24,10 +23,6 @@ func BenchmarkCheckOneFile(b *testing.B) {
 	files, err := fixtures.Generate(fixtures.GenerateOptions{Workloads: 2000, Clusters: 6})
 	if err != nil {
 		b.Fatal(err)
-	}
-	changes := make([]gitstore.Change, 0, len(files))
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		changes = append(changes, gitstore.Change{Path: p, Data: files[p].Data})
 	}
 	repo := newRepo(b, files)
 	var traffic string
