@@ -335,7 +335,22 @@ func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m plan
 	if len(out) > 0 {
 		return out, nil
 	}
-	if _, err := s.Repo.DeployEdit(ctx, w, m.From, m.To); err != nil {
+	// A trial deploy to the targets that lack the workload; one already
+	// on every target (active-active) is drained, not deployed.
+	st, err := s.Repo.ReadState(w)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, t := range m.To {
+		if _, ok := st.Overlays[t]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	if _, err := s.Repo.DeployEdit(ctx, w, m.From, missing); err != nil {
 		out = append(out, err.Error()) // bad input in the workload's files stops it alone
 	}
 	return out, nil

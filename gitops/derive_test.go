@@ -231,8 +231,10 @@ func TestDeriveOverlay(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range repo.Workloads {
-			if _, ok := w.Overlays["gke-eu-1"]; !ok || repo.Config.SharedOverlay() {
-				continue // not on the source, or one folder for all: nothing to derive
+			_, src := w.Overlays["gke-eu-1"]
+			_, tgt := w.Overlays["gke-eu-2"]
+			if !src || tgt || repo.Config.SharedOverlay() {
+				continue // not on the source, on the target already, or one folder for all: nothing to derive
 			}
 			t.Run(fixture+"/"+w.Name, func(t *testing.T) {
 				d, err := repo.DeriveOverlay(w, "gke-eu-1", "gke-eu-2")

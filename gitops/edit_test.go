@@ -171,7 +171,11 @@ func allWorkloads(t *testing.T) []workloadCase {
 			t.Fatal(err)
 		}
 		for _, w := range repo.Workloads {
-			if _, ok := w.Overlays[from]; ok {
+			// On the source and not yet on the target (an active-active
+			// workload's stages start with a shift).
+			_, src := w.Overlays[from]
+			_, tgt := w.Overlays[to]
+			if src && (!tgt || repo.Config.SharedOverlay()) {
 				out = append(out, workloadCase{f, w.Name})
 			}
 		}

@@ -63,6 +63,10 @@ const (
 	// GateUnreadable: the workload's files are bad input; Reason names
 	// the file and line.
 	GateUnreadable
+	// GateRanBefore: a rollback of a workload whose targets ran it before
+	// the Migration (ferry did not deploy them): ferry does not know the
+	// split to restore, nor may it remove them.
+	GateRanBefore
 )
 
 // Gate is one condition of a stage with its figures: a gate that passed
@@ -108,6 +112,8 @@ func (g Gate) String() string {
 		return "pinned by unknown migration " + g.Migration
 	case GateUnexplained:
 		return "unexplained: " + g.Reason
+	case GateRanBefore:
+		return "rollback: the targets ran the workload before the migration, so ferry neither removes them nor guesses the weights to restore; set the weights by hand, then unpin"
 	case GateNothingToRollBack:
 		return "abort: the source is already removed; nothing to roll back to"
 	case GateRolledBack:

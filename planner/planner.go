@@ -183,6 +183,9 @@ type view struct {
 	last      *Event
 	rollback  *Event
 	completed bool
+	// deployed: ferry deployed the targets since the last pin; a pinned
+	// workload on its targets without it ran there before (active-active).
+	deployed bool
 }
 
 func (pl *planning) view(m *Migration, w *WorkloadState) *view {
@@ -209,7 +212,9 @@ func (pl *planning) view(m *Migration, w *WorkloadState) *view {
 		unpinLast = e.Stage.Kind == Unpin
 		switch e.Stage.Kind {
 		case Pin:
-			v.rollback, sinceCleanup = nil, false
+			v.rollback, sinceCleanup, v.deployed = nil, false, false
+		case Deploy:
+			v.deployed = true
 		case Rollback, Undeploy:
 			v.rollback = e
 		case Cleanup:
@@ -395,6 +400,16 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 			pl.gatePin(e, v)
 		case !v.srcPresent && v.tgtAll:
 			e.Phase = Done
+		case v.srcPresent && v.tgtAll && !v.deployed:
+			// Active-active: the targets run it already, and not by a
+			// deploy of this Migration (whose pin someone then removed).
+			// Pin, then drain the source in steps and remove it.
+			e.Phase = NotStarted
+			if m.Abort {
+				e.Wait = hold(Gate{Kind: GateAborted})
+				return e
+			}
+			pl.gatePin(e, v)
 		case v.tgtAny:
 			e.Phase = Unexplained
 			e.Wait = unexplained(firstPresentTarget(v) + " has the workload but it is not pinned by " + m.Name)
@@ -536,6 +551,11 @@ func (pl *planning) planRollback(e *entry, v *view) {
 		e.Phase, e.Wait = Unexplained, unexplained(why)
 		return
 	}
+	if v.tgtAll && !v.deployed && v.rollback == nil && pl.ranBefore(v) {
+		e.Phase = RollingBack
+		e.Wait = hold(Gate{Kind: GateRanBefore})
+		return
+	}
 	e.Phase = RollingBack
 	why := Gate{Kind: GateAborted}
 	if !m.Abort {
@@ -553,6 +573,19 @@ func (pl *planning) planRollback(e *entry, v *view) {
 	default:
 		pl.propose(e, v, Stage{Kind: Unpin}, []Gate{why, {Kind: GateTargetsRemoved}})
 	}
+}
+
+// ranBefore reports whether the history shows the workload pinned by v's
+// Migration (its pin is in the history ferry could read): only then is the
+// absence of a deploy proof that the targets ran it before.
+func (pl *planning) ranBefore(v *view) bool {
+	for i := range pl.in.History {
+		e := &pl.in.History[i]
+		if e.Migration == v.m.Name && e.Workload == v.w.Name && e.Stage.Kind == Pin {
+			return true
+		}
+	}
+	return false
 }
 
 // autoRollback starts a rollback when a target is degraded after a stage.

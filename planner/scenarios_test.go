@@ -330,9 +330,14 @@ func scenarios() []scenario {
 		},
 		{
 			name: "unexplained",
-			desc: "States no stage explains (edited by hand): the workload stops and the Wait names the fact.",
+			desc: "States no stage explains (edited by hand): the workload stops and the Wait names the fact.\n" +
+				"c was deployed by the Migration, then its pin removed by hand.",
 			in: planner.Input{
 				Now: now,
+				History: []planner.Event{
+					ev(m, "c-not-pinned-but-deployed", "pin", "c100000", 3*time.Hour),
+					ev(m, "c-not-pinned-but-deployed", "deploy", "c200000", 2*time.Hour),
+				},
 				Migrations: []planner.Migration{mig(m, eu1, to2,
 					"a-overlay-only", "b-weight-no-overlay", "c-not-pinned-but-deployed", "e-missing",
 					"f-source-gone-with-traffic", "g-other-no-registration", "h-negative", "i-backend-only", "j-nothing")},
@@ -346,6 +351,30 @@ func scenarios() []scenario {
 					wl("h-negative", m, "gke-eu-1=OR:110 gke-eu-2=OR:-10"),
 					wl("i-backend-only", m, "gke-eu-1=OR:100 gke-eu-2=-:0"),
 					wl("j-nothing", m, ""),
+				},
+			},
+		},
+		{
+			name: "active-active",
+			desc: "Workloads that already run on the target: a is pinned, then its source is drained from its\n" +
+				"share and removed; b, pinned (its pin in the history), shifts from 40% to 50%; c runs on the target only\n" +
+				"and is done; an abort of d, active-active when pinned, holds rather than remove a target ferry\n" +
+				"did not deploy or guess the weights to restore.",
+			in: planner.Input{
+				Now: now,
+				History: []planner.Event{
+					ev(m, "b-pinned", "pin", "b100000", 2*time.Hour),
+					ev("aborted", "d-aborted", "pin", "d100000", 2*time.Hour),
+				},
+				Migrations: []planner.Migration{
+					mig(m, eu1, to2, "a-active-active", "b-pinned", "c-target-only"),
+					withMig(mig("aborted", eu1, to2, "d-aborted"), func(m *planner.Migration) { m.Abort = true }),
+				},
+				Workloads: []planner.WorkloadState{
+					wl("a-active-active", "", "gke-eu-1=OR:60 gke-eu-2=OR:40"),
+					wl("b-pinned", m, "gke-eu-1=OR:60 gke-eu-2=OR:40"),
+					wl("c-target-only", "", "gke-eu-2=OR:100"),
+					wl("d-aborted", "aborted", "gke-eu-1=OR:60 gke-eu-2=OR:40"),
 				},
 			},
 		},
