@@ -311,3 +311,32 @@ spec:
 		t.Errorf("cleanup deletes (-want +got):\n%s", diff)
 	}
 }
+
+// A git files generator reading one identity file per cluster puts every
+// workload of the ApplicationSet on each: ferry cannot add one workload to
+// one more cluster that way, and says so.
+func TestGitFilesPerClusterUnsupported(t *testing.T) {
+	fsys := mapFS(t, fixtures.AppSetGitDirs)
+	fsys["argocd/cluster-apps.yaml"] = &fstest.MapFile{Data: []byte(`apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: cluster-apps, namespace: argocd}
+spec:
+  generators:
+  - git:
+      repoURL: https://github.com/bank/deploy.git
+      files:
+      - path: 'fleet/*.json'
+  template: {}
+`)}
+	fsys["fleet/gke-eu-1.json"] = &fstest.MapFile{Data: []byte(`{"cluster": {"name": "gke-eu-1", "server": "https://10.1.0.1"}}`)}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("web-shop")
+	_, err = repo.ReadState(w)
+	var ue *targets.UnsupportedError
+	if !errors.As(err, &ue) || ue.File != "argocd/cluster-apps.yaml" || ue.Line != 9 {
+		t.Fatalf("ReadState() = %v, want an *UnsupportedError at argocd/cluster-apps.yaml:9", err)
+	}
+}

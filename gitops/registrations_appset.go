@@ -93,10 +93,14 @@ func (a applicationSets) generated(f Files, g *targets.GitFiles, workload string
 			if err != nil {
 				return nil, err
 			}
-			if shared {
-				if w, _ := targets.ClusterOf(name, data, []string{workload}); w != workload {
-					continue
+			// The file must name the workload: one that names only a
+			// cluster (its identity, read by every ApplicationSet) puts
+			// every workload there, and a copy for the target would too.
+			if w, _ := targets.ClusterOf(name, data, []string{workload}); w != workload {
+				if shared {
+					continue // another workload's
 				}
+				return nil, &targets.UnsupportedError{File: g.File, Line: p.Line, Shape: fmt.Sprintf("a git files generator whose file %s does not name %s (a file per cluster registers every workload there)", name, workload)}
 			}
 			c, err := targets.ClusterOf(name, data, clusters)
 			if err != nil {
