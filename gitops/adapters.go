@@ -65,7 +65,8 @@ type registrationKind struct {
 	// perCluster kinds have a file per workload and cluster, so their
 	// path must also hold {cluster} or another cluster value.
 	perCluster bool
-	new        func(cfg *Config, inv *Inventory) RegistrationAdapter
+	// new makes the adapter; workloads are the repo's workload names.
+	new func(cfg *Config, inv *Inventory, workloads []string) RegistrationAdapter
 }
 
 // A trafficKind is one value of traffic.kind.
@@ -101,8 +102,8 @@ type fluxVars interface {
 // newAdapters picks the repo's registration and traffic adapters from
 // ferry.yaml; traffic is nil when the repo has none. cfg is checked, so
 // its kinds are known.
-func newAdapters(cfg *Config, inv *Inventory) (RegistrationAdapter, TrafficAdapter) {
-	regs := registrationKinds[cfg.Targets.Kind].new(cfg, inv)
+func newAdapters(cfg *Config, inv *Inventory, workloads []string) (RegistrationAdapter, TrafficAdapter) {
+	regs := registrationKinds[cfg.Targets.Kind].new(cfg, inv, workloads)
 	if cfg.Traffic == nil {
 		return regs, nil
 	}

@@ -17,14 +17,15 @@ import (
 // a shared file, the workload), or with a git directory generator that
 // matches the workload's overlay directory for the cluster.
 type applicationSets struct {
-	cfg *Config
-	inv *Inventory
+	cfg       *Config
+	inv       *Inventory
+	workloads []string // the repo's, to tell whose a generator file is
 }
 
 var _ RegistrationAdapter = applicationSets{}
 
-func newApplicationSets(cfg *Config, inv *Inventory) RegistrationAdapter {
-	return applicationSets{cfg: cfg, inv: inv}
+func newApplicationSets(cfg *Config, inv *Inventory, workloads []string) RegistrationAdapter {
+	return applicationSets{cfg: cfg, inv: inv, workloads: workloads}
 }
 
 // file is the ApplicationSet that registers workload on cluster.
@@ -97,7 +98,7 @@ func (a applicationSets) generated(f Files, g *targets.GitFiles, workload string
 			// cluster (its identity, read by every ApplicationSet) puts
 			// every workload there, and a copy for the target would too.
 			if w, _ := targets.ClusterOf(name, data, []string{workload}); w != workload {
-				if shared {
+				if other, _ := targets.ClusterOf(name, data, a.workloads); shared && other != "" {
 					continue // another workload's
 				}
 				return nil, &targets.UnsupportedError{File: g.File, Line: p.Line, Shape: fmt.Sprintf("a git files generator whose file %s does not name %s (a file per cluster registers every workload there)", name, workload)}

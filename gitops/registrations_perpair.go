@@ -19,7 +19,7 @@ type perPair struct {
 
 var _ RegistrationAdapter = perPair{}
 
-func newApplications(cfg *Config, inv *Inventory) RegistrationAdapter {
+func newApplications(cfg *Config, inv *Inventory, _ []string) RegistrationAdapter {
 	shape := targets.PerPair{Kind: targets.KindApplication}
 	if !strings.Contains(cfg.Targets.Path, "{workload}") {
 		return shared{cfg: cfg, inv: inv, shape: targets.Shared{PerPair: shape}}
@@ -96,7 +96,7 @@ var (
 	_ fluxVars            = fluxKustomizations{}
 )
 
-func newFluxKustomizations(cfg *Config, inv *Inventory) RegistrationAdapter {
+func newFluxKustomizations(cfg *Config, inv *Inventory, _ []string) RegistrationAdapter {
 	shape := targets.PerPair{Kind: targets.KindFluxKustomization}
 	if !strings.Contains(cfg.Targets.Path, "{workload}") {
 		// Weights written as ${VAR}s are not followed into a shared

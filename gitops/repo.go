@@ -132,7 +132,11 @@ func LoadWith(fsys fs.FS, o LoadOptions) (*Repo, error) {
 	if r.getenv = o.Getenv; r.getenv == nil {
 		r.getenv = os.Getenv
 	}
-	r.regs, r.traffic = newAdapters(cfg, inv)
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		names[i] = w.Name
+	}
+	r.regs, r.traffic = newAdapters(cfg, inv, names)
 	return r, nil
 }
 
