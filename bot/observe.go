@@ -205,7 +205,32 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		}
 	}
 	s.Plan = planner.Make(*in)
+	b.explainDeploys(ctx, s)
 	return s, nil
+}
+
+// explainDeploys attaches to each next deploy the replacements that derive
+// its targets, from a trial of the edit: the plan shows them before the
+// pull request does. A deploy that cannot be made leaves none; making it
+// reports why.
+func (b *Bot) explainDeploys(ctx context.Context, s *Snapshot) {
+	for i := range s.Plan.Entries {
+		a := s.Plan.Entries[i].Next
+		if a == nil || a.Stage.Kind != planner.Deploy {
+			continue
+		}
+		w, ok := s.Repo.Workload(a.Workload)
+		if !ok {
+			continue
+		}
+		e, err := s.Repo.DeployEdit(ctx, w, a.From, a.To)
+		if err != nil {
+			continue
+		}
+		for _, r := range e.Derivation {
+			a.Derivation = append(a.Derivation, planner.Replacement{File: r.File, Line: r.Line, Key: r.Key, Old: r.Old, New: r.New})
+		}
+	}
 }
 
 // WorkloadInput is what the planner needs of a workload's state.

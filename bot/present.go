@@ -176,6 +176,10 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 	for _, d := range e.Parents {
 		fmt.Fprintf(&sb, "- %s reads a changed file and still builds\n", code(d))
 	}
+	if len(e.Derivation) > 0 {
+		sb.WriteString("\n### How the target is derived\n\n")
+		sb.WriteString(derivation(e.Derivation))
+	}
 	if len(e.Leftovers) > 0 {
 		sb.WriteString("\nPlease check these lines of the derived files; they still mention the source cluster:\n\n")
 		for _, l := range e.Leftovers {
@@ -220,6 +224,26 @@ func migFile(m *gitops.Migration) string {
 		return "the Migration"
 	}
 	return code(m.File)
+}
+
+// derivation lists each replacement of a derivation once, with the
+// places it was made: "- `gke-eu-1` → `gke-eu-2` (name): `f:3`, `g:7`".
+func derivation(rs []gitops.Replacement) string {
+	type key struct{ old, new, key string }
+	var order []key
+	at := map[key][]string{}
+	for _, r := range rs {
+		k := key{r.Old, r.New, r.Key}
+		if _, ok := at[k]; !ok {
+			order = append(order, k)
+		}
+		at[k] = append(at[k], code(fmt.Sprintf("%s:%d", r.File, r.Line)))
+	}
+	var sb strings.Builder
+	for _, k := range order {
+		fmt.Fprintf(&sb, "- %s → %s (%s): %s\n", code(k.old), code(k.new), mdText(k.key), strings.Join(at[k], ", "))
+	}
+	return sb.String()
 }
 
 // code renders repo text as one inline code span, which GitHub shows as

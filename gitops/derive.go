@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -12,18 +13,47 @@ import (
 
 // Substitution rewrites the strings of one cluster into another's: the
 // cluster's name and each of its inventory values become the target's name
-// and value for the same key. A value is replaced only as a whole word (not
-// inside gke-eu-10 when replacing gke-eu-1), longest first.
+// and value for the same key (and, for one workload, its values of that
+// workload). A value is replaced only as a whole word (not inside
+// gke-eu-10 when replacing gke-eu-1), longest first.
+//
+// A source string that two keys share but the target tells apart (the
+// cluster's name and its Argo CD destination, equal on the source) is
+// ambiguous: it is left as it is, and Ambiguous reports where it occurs,
+// so the stage is refused rather than made with a guess.
 type Substitution struct {
-	From, To string
-	pairs    []pair
+	From, To  string
+	pairs     []pair
+	ambiguous map[string][]pair // by source string, the pairs that disagree
+	met       map[string]bool   // the ambiguous strings Replace met
+	inv       *Inventory
 }
 
-type pair struct{ old, new string }
+type pair struct{ key, old, new string }
+
+// A Replacement is one substitution made in a derived file.
+type Replacement struct {
+	File string
+	Line int
+	Key  string // "name", a value's key, or workloads.W.key
+	Old  string
+	New  string
+}
+
+func (r Replacement) String() string {
+	return fmt.Sprintf("%s:%d: %s: %s → %s", r.File, r.Line, r.Key, r.Old, r.New)
+}
 
 // NewSubstitution returns the substitution from cluster from to cluster to
 // of the inventory.
 func (inv *Inventory) NewSubstitution(from, to string) (*Substitution, error) {
+	return inv.NewSubstitutionFor("", from, to)
+}
+
+// NewSubstitutionFor is NewSubstitution for workload, with its values of
+// the workloads section. A value the source has for the workload and the
+// target lacks is an error naming clusters.yaml's line of the target.
+func (inv *Inventory) NewSubstitutionFor(workload, from, to string) (*Substitution, error) {
 	src, ok := inv.Cluster(from)
 	if !ok {
 		return nil, fmt.Errorf("%w: cluster %q is not in the inventory", ErrUnknownName, from)
@@ -32,37 +62,158 @@ func (inv *Inventory) NewSubstitution(from, to string) (*Substitution, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: cluster %q is not in the inventory", ErrUnknownName, to)
 	}
-	s := &Substitution{From: from, To: to, pairs: []pair{{from, to}}}
-	for k, v := range src.Values {
-		if v == "" || v == dst.Values[k] {
+	s := &Substitution{From: from, To: to, inv: inv}
+	all := []pair{{"name", from, to}}
+	for _, k := range slices.Sorted(maps.Keys(src.Values)) {
+		if v := src.Values[k]; v != "" {
+			all = append(all, pair{k, v, dst.Values[k]})
+		}
+	}
+	if workload != "" {
+		wv := src.Workloads[workload]
+		for _, k := range slices.Sorted(maps.Keys(wv)) {
+			nv, ok := dst.Workloads[workload][k]
+			if !ok {
+				return nil, &InputError{File: inv.file, Line: dst.line, Err: fmt.Errorf("%w: cluster %q has no value %s for workload %s, which %s has", ErrMissingField, to, k, workload, from)}
+			}
+			if wv[k] != "" {
+				all = append(all, pair{"workloads." + workload + "." + k, wv[k], nv})
+			}
+		}
+	}
+	// One source string, two target strings: ambiguous. One source
+	// string, one target string under several keys: one pair.
+	byOld := map[string][]pair{}
+	for _, p := range all {
+		byOld[p.old] = append(byOld[p.old], p)
+	}
+	for old, ps := range byOld {
+		if slices.ContainsFunc(ps, func(p pair) bool { return p.new != ps[0].new }) {
+			if s.ambiguous == nil {
+				s.ambiguous = map[string][]pair{}
+			}
+			s.ambiguous[old] = ps
 			continue
 		}
-		s.pairs = append(s.pairs, pair{v, dst.Values[k]})
+		if ps[0].old != ps[0].new {
+			s.pairs = append(s.pairs, ps[0])
+		}
 	}
 	slices.SortFunc(s.pairs, func(a, b pair) int {
 		return cmp.Or(cmp.Compare(len(b.old), len(a.old)), strings.Compare(a.old, b.old))
 	})
-	s.pairs = slices.CompactFunc(s.pairs, func(a, b pair) bool { return a.old == b.old })
 	return s, nil
 }
 
-// Replace applies the substitution to s.
+// Ambiguous returns an error naming the first line of data (file name)
+// that holds a source string the target tells apart under two keys, or
+// nil.
+func (s *Substitution) Ambiguous(name string, data []byte) error {
+	if len(s.ambiguous) == 0 {
+		return nil
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		for _, old := range slices.Sorted(maps.Keys(s.ambiguous)) {
+			if !containsWord(line, old) {
+				continue
+			}
+			ps := s.ambiguous[old]
+			var alts []string
+			for _, p := range ps {
+				alts = append(alts, fmt.Sprintf("%s %q (%s)", s.To, p.new, p.key))
+			}
+			return &InputError{File: name, Line: i + 1, Err: fmt.Errorf("%w: %q is %s on %s, which become %s: ferry cannot tell which this line means; give the values different strings on %s in clusters.yaml", ErrAmbiguous, old, keysOf(ps), s.From, strings.Join(alts, " and "), s.From)}
+		}
+	}
+	return nil
+}
+
+// Err reports the first ambiguous string Replace met, naming the source
+// cluster's entry in clusters.yaml; nil when it met none.
+func (s *Substitution) Err() error {
+	for _, old := range slices.Sorted(maps.Keys(s.met)) {
+		ps := s.ambiguous[old]
+		var alts []string
+		for _, p := range ps {
+			alts = append(alts, fmt.Sprintf("%q (%s)", p.new, p.key))
+		}
+		src, _ := s.inv.Cluster(s.From)
+		return &InputError{File: s.inv.file, Line: src.line, Err: fmt.Errorf("%w: %q is %s on %s, which become %s on %s: ferry cannot tell which a derived file means; give the values different strings", ErrAmbiguous, old, keysOf(ps), s.From, strings.Join(alts, " and "), s.To)}
+	}
+	return nil
+}
+
+func keysOf(ps []pair) string {
+	var ks []string
+	for _, p := range ps {
+		ks = append(ks, p.key)
+	}
+	return strings.Join(ks, " and ")
+}
+
+// containsWord reports whether old occurs in line as Replace would
+// replace it.
+func containsWord(line, old string) bool {
+	for i := 0; i+len(old) <= len(line); i++ {
+		if strings.HasPrefix(line[i:], old) && wordAt(line, i, len(old)) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordAt reports whether the n bytes of text at i are a whole word.
+func wordAt(text string, i, n int) bool {
+	old := text[i : i+n]
+	if i > 0 && isWordByte(text[i-1]) && isWordByte(old[0]) {
+		return false
+	}
+	end := i + n
+	return end >= len(text) || !isWordByte(text[end]) || !isWordByte(old[len(old)-1])
+}
+
+// Explain returns the replacements Replace makes in src, the source of the
+// derived file name, by line.
+func (s *Substitution) Explain(name, src string) []Replacement {
+	var out []Replacement
+	for n, line := range strings.Split(src, "\n") {
+		for i := 0; i < len(line); {
+			matched := false
+			for _, p := range s.pairs {
+				if strings.HasPrefix(line[i:], p.old) && wordAt(line, i, len(p.old)) {
+					out = append(out, Replacement{File: name, Line: n + 1, Key: p.key, Old: p.old, New: p.new})
+					i, matched = i+len(p.old), true
+					break
+				}
+			}
+			if !matched {
+				i++
+			}
+		}
+	}
+	return out
+}
+
+// Replace applies the substitution to s. An ambiguous string is left as
+// it is, and remembered for Err.
 func (s *Substitution) Replace(text string) string {
 	var b strings.Builder
 	last := 0
+	for old := range s.ambiguous {
+		if containsWord(text, old) {
+			if s.met == nil {
+				s.met = map[string]bool{}
+			}
+			s.met[old] = true
+		}
+	}
 	for i := 0; i < len(text); {
 		matched := false
 		for _, p := range s.pairs {
-			if i > 0 && isWordByte(text[i-1]) && isWordByte(p.old[0]) {
-				continue
-			}
-			if strings.HasPrefix(text[i:], p.old) {
-				end := i + len(p.old)
-				if end < len(text) && isWordByte(text[end]) && isWordByte(p.old[len(p.old)-1]) {
-					continue
-				}
+			if strings.HasPrefix(text[i:], p.old) && wordAt(text, i, len(p.old)) {
 				b.WriteString(text[last:i])
 				b.WriteString(p.new)
+				end := i + len(p.old)
 				i, last, matched = end, end, true
 				break
 			}
@@ -128,6 +279,8 @@ type Derived struct {
 	Dir       string
 	Files     []File // sorted by path
 	Leftovers []Leftover
+	// Explained are the replacements made, by derived file and line.
+	Explained []Replacement
 }
 
 // DeriveOverlay derives workload w's overlay for cluster to from its
@@ -148,7 +301,7 @@ func (repo *Repo) DeriveOverlay(w *Workload, from, to string) (*Derived, error) 
 	if _, ok := w.Overlays[to]; ok {
 		return nil, fmt.Errorf("workload %s already has an overlay for %s (%s)", w.Name, to, dst)
 	}
-	sub, err := repo.Inventory.NewSubstitution(from, to)
+	sub, err := repo.Inventory.NewSubstitutionFor(w.Name, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -174,10 +327,14 @@ func (repo *Repo) DeriveOverlay(w *Workload, from, to string) (*Derived, error) 
 		if err != nil {
 			return err
 		}
+		if err := sub.Ambiguous(p, data); err != nil {
+			return err
+		}
 		rel := strings.TrimPrefix(p, src+"/")
 		name := path.Join(dst, sub.Replace(rel))
 		out := []byte(sub.Replace(string(data)))
 		d.Files = append(d.Files, File{Path: name, Data: out})
+		d.Explained = append(d.Explained, sub.Explain(name, string(data))...)
 		d.Leftovers = append(d.Leftovers, sub.Leftovers(name, out)...)
 		return nil
 	})

@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,10 @@ type Edit struct {
 	Leftovers []Leftover
 	// Removals say what removing a registration will delete on the cluster.
 	Removals []string
+	// Derivation is every replacement made in the derived overlay files:
+	// which source string became which target string, under which key of
+	// clusters.yaml, where.
+	Derivation []Replacement
 	// Built are the new overlays, proven to build with the changes
 	// applied.
 	Built []string
@@ -146,7 +151,7 @@ func (r *Repo) pinEdit(w *Workload, migration string, op func(string, []byte, st
 func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []string) (*Edit, error) {
 	e := newEditor(r.fsys)
 	for _, t := range to {
-		sub, err := r.Inventory.NewSubstitution(from, t)
+		sub, err := r.Inventory.NewSubstitutionFor(w.Name, from, t)
 		if err != nil {
 			return nil, err
 		}
@@ -158,16 +163,24 @@ func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []st
 			e.Write(f.Path, f.Data)
 		}
 		e.edit.Leftovers = append(e.edit.Leftovers, d.Leftovers...)
+		// An ambiguous string the substitution left is the cause of
+		// whatever the derivation then finds wrong (a name that did not
+		// change), so it is the error.
 		left, err := r.regs.Add(e, w.Name, from, t, sub)
 		if err != nil {
-			return nil, err
+			return nil, cmp.Or(sub.Err(), err)
 		}
 		e.edit.Leftovers = append(e.edit.Leftovers, left...)
 		if r.traffic != nil {
 			if err := r.traffic.AddBackend(e, w.Name, from, t, sub); err != nil {
-				return nil, err
+				return nil, cmp.Or(sub.Err(), err)
 			}
 		}
+		if err := sub.Err(); err != nil {
+			return nil, err
+		}
+		e.edit.Derivation = append(e.edit.Derivation, d.Explained...)
+		e.edit.Derivation = append(e.edit.Derivation, r.explainRegistration(w.Name, from, t, sub)...)
 	}
 	changes := e.changes()
 	for _, t := range to {
@@ -184,6 +197,21 @@ func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []st
 		return nil, err
 	}
 	return e.done()
+}
+
+// explainRegistration is the replacements that derive to's registration
+// file from from's, where each pair has a file of its own.
+func (r *Repo) explainRegistration(workload, from, to string, sub *Substitution) []Replacement {
+	switch r.regs.(type) {
+	case perPair, fluxKustomizations:
+	default:
+		return nil // an element or a document in a shared file: its results say what was added
+	}
+	src, err := readFile(r.fsys, r.Config.RegistrationFile(workload, from))
+	if err != nil {
+		return nil
+	}
+	return sub.Explain(r.Config.RegistrationFile(workload, to), string(src))
 }
 
 // WeightsEdit sets workload w's weights.

@@ -41,6 +41,7 @@ var (
 	ErrTooLarge     = errors.New("file too large")
 	ErrMalformed    = errors.New("malformed YAML")
 	ErrMissingFile  = errors.New("no such file in the repo")
+	ErrAmbiguous    = errors.New("ambiguous")
 )
 
 func inputErr(file string, line int, err error) error {

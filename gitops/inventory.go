@@ -15,6 +15,8 @@ type Inventory struct {
 	APIVersion string    `yaml:"apiVersion"`
 	Kind       string    `yaml:"kind"`
 	Clusters   []Cluster `yaml:"clusters"`
+
+	file string // where it was read, for errors
 }
 
 // A Cluster is one entry of the inventory.
@@ -22,8 +24,14 @@ type Cluster struct {
 	Name string `yaml:"name"`
 	// Values are the cluster-specific strings; deriving for another cluster
 	// replaces each by that cluster's value of the same key.
-	Values       map[string]string `yaml:"values"`
-	Capabilities Capabilities      `yaml:"capabilities"`
+	Values map[string]string `yaml:"values"`
+	// Workloads are values of one workload on this cluster (an identity
+	// client id): deriving the workload for another cluster replaces each
+	// by that cluster's value of the same key for the workload, which it
+	// must have. Other clusters need not list the workload.
+	Workloads    map[string]map[string]string `yaml:"workloads"`
+	Capabilities Capabilities                 `yaml:"capabilities"`
+	line         int                          // of the entry, for errors
 }
 
 // Capabilities are what a cluster can run. If an API, kind, accelerator or
@@ -62,6 +70,7 @@ func LoadInventory(fsys fs.FS, name string) (*Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
+	inv.file = name
 	fail := func(err error, keys ...string) error { return inputErr(name, lineOf(root, keys...), err) }
 	if inv.APIVersion != APIVersion || inv.Kind != "ClusterInventory" {
 		return nil, fail(fmt.Errorf("%w: want apiVersion %s and kind ClusterInventory", ErrMissingField, APIVersion), "kind")
@@ -70,6 +79,9 @@ func LoadInventory(fsys fs.FS, name string) (*Inventory, error) {
 		return nil, fail(fmt.Errorf("%w: no clusters", ErrMissingField), "clusters")
 	}
 	seen := map[string]int{}
+	for i := range inv.Clusters {
+		inv.Clusters[i].line = lineOf(root, "clusters", fmt.Sprint(i))
+	}
 	for i, c := range inv.Clusters {
 		at := []string{"clusters", fmt.Sprint(i), "name"}
 		if err := CheckName("cluster", c.Name); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -17,7 +18,20 @@ func (p *Plan) WriteText(w io.Writer) error {
 	for _, e := range p.Entries {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d%%\t%s\n", e.Migration, e.Workload, e.Phase, e.Share, e.nextOrWait())
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// What each next deploy derives, after the table.
+	for _, e := range p.Entries {
+		if e.Next == nil || len(e.Next.Derivation) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: deploy to %s derives:\n", e.Workload, strings.Join(e.Next.To, ", "))
+		for _, r := range e.Next.Derivation {
+			fmt.Fprintf(w, "  %s:%d: %s → %s (%s)\n", r.File, r.Line, r.Old, r.New, r.Key)
+		}
+	}
+	return nil
 }
 
 func (e Entry) nextOrWait() string {

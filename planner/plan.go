@@ -107,4 +107,19 @@ type Action struct {
 	// Gates are the gates that passed, with their figures, for the pull
 	// request body: "soak 31m of 30m", "gke-eu-2 healthy at 3f2a1c0".
 	Gates []Gate `json:",omitempty"`
+	// Derivation, for a deploy, is every replacement that derives the
+	// targets' files from the source's, as the bot found it: read it
+	// before it happens.
+	Derivation []Replacement `json:",omitempty"`
+}
+
+// A Replacement is one source string that becomes a target's in a derived
+// file: Key names it in the inventory (name, a value's key, or
+// workloads.W.key).
+type Replacement struct {
+	File string
+	Line int
+	Key  string
+	Old  string
+	New  string
 }

@@ -1,0 +1,71 @@
+package bot_test
+
+import (
+	"context"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/planner"
+)
+
+// The plan shows what the next deploy derives, before it happens: each
+// replacement with its inventory key, file and line, in JSON and text.
+func TestPlanShowsDerivation(t *testing.T) {
+	src, err := fixtures.Repo(fixtures.ApplicationIstio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	if err := copyFS(fsys, src); err != nil {
+		t.Fatal(err)
+	}
+	pin := "apps/podcast-api/base/kustomization.yaml"
+	fsys[pin] = &fstest.MapFile{Data: append([]byte(gitops.PinMarker("eu-1-to-eu-2")+"\n"), fsys[pin].Data...)}
+	repo, _ := newRepo(t, fsys)
+	b, _ := newLocal(t, repo, &clock{t: epoch})
+	s, err := b.Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next *planner.Action
+	for _, e := range s.Plan.Entries {
+		if e.Workload == "podcast-api" {
+			next = e.Next
+		}
+	}
+	if next == nil || next.Stage.Kind != planner.Deploy {
+		t.Fatalf("podcast-api's next stage is %v, want deploy", next)
+	}
+	want := planner.Replacement{File: "argocd/gke-eu-2/podcast-api.yaml", Line: 18, Key: "server", Old: "https://34.76.10.1", New: "https://34.90.20.1"}
+	found := false
+	for _, r := range next.Derivation {
+		found = found || r == want
+	}
+	if !found {
+		t.Errorf("Derivation = %v, want %v among it", next.Derivation, want)
+	}
+	var text strings.Builder
+	if err := s.Plan.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "podcast-api: deploy to gke-eu-2 derives:\n") ||
+		!strings.Contains(text.String(), "  argocd/gke-eu-2/podcast-api.yaml:18: https://34.76.10.1 → https://34.90.20.1 (server)\n") {
+		t.Errorf("the plan's text does not show the derivation:\n%s", text.String())
+	}
+}
+
+// copyFS copies every file of src into dst.
+func copyFS(dst fstest.MapFS, src fs.FS) error {
+	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(src, p)
+		dst[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+}

@@ -1,0 +1,107 @@
+package gitops_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/ferry-dev/ferry/fixtures"
+	"github.com/ferry-dev/ferry/gitops"
+)
+
+// istio returns the application-istio fixture with clusters.yaml edited.
+func istio(t *testing.T, oldnew ...string) fstest.MapFS {
+	t.Helper()
+	fsys := mapFS(t, fixtures.ApplicationIstio)
+	inv := string(fsys["clusters.yaml"].Data)
+	for i := 0; i+1 < len(oldnew); i += 2 {
+		if !strings.Contains(inv, oldnew[i]) {
+			t.Fatalf("clusters.yaml has no %q", oldnew[i])
+		}
+		inv = strings.Replace(inv, oldnew[i], oldnew[i+1], 1)
+	}
+	fsys["clusters.yaml"] = &fstest.MapFile{Data: []byte(inv)}
+	return fsys
+}
+
+func deploy(t *testing.T, fsys fstest.MapFS, workload string) (*gitops.Edit, error) {
+	t.Helper()
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload(workload)
+	return repo.DeployEdit(t.Context(), w, "gke-eu-1", []string{"gke-eu-2"})
+}
+
+// The source's Argo CD destination is its cluster's name, the target's is
+// not: "gke-eu-1" in the source's Application could become either. ferry
+// refuses, naming clusters.yaml, rather than pick one (it picked the
+// cluster's name before, every time, and the Application pointed at a
+// destination Argo CD does not know).
+func TestDeriveAmbiguousString(t *testing.T) {
+	fsys := istio(t,
+		`values: {server: "https://34.76.10.1",`, `values: {destination: gke-eu-1, server: "https://34.76.10.1",`,
+		`values: {server: "https://34.90.20.1",`, `values: {destination: prod-euw4-ctx, server: "https://34.90.20.1",`,
+		`values: {server: "https://35.192.30.1",`, `values: {destination: gke-us-1, server: "https://35.192.30.1",`)
+	_, err := deploy(t, fsys, "podcast-api")
+	var ie *gitops.InputError
+	if !errors.As(err, &ie) || !errors.Is(err, gitops.ErrAmbiguous) || ie.File == "" || ie.Line == 0 {
+		t.Fatalf("DeployEdit() = %v, want an ambiguity naming a file and line", err)
+	}
+	for _, s := range []string{`"gke-eu-1"`, "name and destination", `"gke-eu-2" (name)`, `"prod-euw4-ctx" (destination)`} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("DeployEdit() error %q does not say %s", err, s)
+		}
+	}
+}
+
+// A value of one workload on one cluster (an identity's client id) is
+// given in the cluster's workloads section, not added to every cluster:
+// deploy replaces the source's by the target's, and says so.
+func TestDerivePerWorkloadValue(t *testing.T) {
+	fsys := istio(t,
+		`values: {server: "https://34.76.10.1", region: europe-west1, network: mesh-net-eu1}`,
+		`values: {server: "https://34.76.10.1", region: europe-west1, network: mesh-net-eu1}
+  workloads:
+    podcast-api: {clientId: 0a1b2c3d-eu1}`,
+		`values: {server: "https://34.90.20.1", region: europe-west4, network: mesh-net-eu2}`,
+		`values: {server: "https://34.90.20.1", region: europe-west4, network: mesh-net-eu2}
+  workloads:
+    podcast-api: {clientId: 9f8e7d6c-eu2}`)
+	overlay := "apps/podcast-api/overlays/gke-eu-1/kustomization.yaml"
+	fsys[overlay] = &fstest.MapFile{Data: append(fsys[overlay].Data, []byte("  azure.workload.identity/client-id: 0a1b2c3d-eu1\n")...)}
+	e, err := deploy(t, fsys, "podcast-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var derived string
+	for _, c := range e.Changes {
+		if c.Path == "apps/podcast-api/overlays/gke-eu-2/kustomization.yaml" {
+			derived = string(c.Data)
+		}
+	}
+	if !strings.Contains(derived, "client-id: 9f8e7d6c-eu2") || strings.Contains(derived, "0a1b2c3d-eu1") {
+		t.Errorf("the derived overlay does not carry gke-eu-2's client id:\n%s", derived)
+	}
+	found := false
+	for _, r := range e.Derivation {
+		found = found || r.Key == "workloads.podcast-api.clientId" && r.Old == "0a1b2c3d-eu1" && r.New == "9f8e7d6c-eu2" && r.Line > 0
+	}
+	if !found {
+		t.Errorf("Derivation = %v, want the client id's replacement with its key and line", e.Derivation)
+	}
+
+	// The target lacks the workload's value: refused, naming its entry.
+	fsys = istio(t,
+		`values: {server: "https://34.76.10.1", region: europe-west1, network: mesh-net-eu1}`,
+		`values: {server: "https://34.76.10.1", region: europe-west1, network: mesh-net-eu1}
+  workloads:
+    podcast-api: {clientId: 0a1b2c3d-eu1}`)
+	_, err = deploy(t, fsys, "podcast-api")
+	var ie *gitops.InputError
+	if !errors.As(err, &ie) || ie.File != "clusters.yaml" || ie.Line == 0 || !strings.Contains(err.Error(), "no value clientId for workload podcast-api") {
+		t.Fatalf("DeployEdit() without the target's value = %v, want an error at clusters.yaml naming the value", err)
+	}
+}
