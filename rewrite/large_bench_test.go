@@ -1,0 +1,86 @@
+package rewrite
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// crd is a CustomResourceDefinition of about size bytes, shaped like the
+// big ones real repos vendor: a deep openAPIV3Schema with long
+// descriptions, folded and literal, and enums.
+func crd(size int) []byte {
+	var b strings.Builder
+	b.WriteString(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  annotations:
+    controller-gen.kubebuilder.io/version: v0.16.1
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+`)
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, `          field%d:
+            description: >-
+              Field %d configures one part of the widget. It is a long
+              description, folded over lines, as controller-gen writes them.
+            type: object
+            properties:
+              mode:
+                description: |
+                  Mode is one of the modes below.
+                  It may change at runtime: "a: b" is not a key here.
+                type: string
+                enum: ["Always", "Never", "IfNotPresent"]
+              limits:
+                additionalProperties:
+                  anyOf:
+                  - type: integer
+                  - type: string
+                  x-kubernetes-int-or-string: true
+                type: object
+`, i, i)
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkLargeFile edits an 800 KB CRD (the pin marker, a scalar) and a
+// 15-line route: the large edit's cost per op is the figure to compare, as
+// a ratio with route in the same run (target: within 10x).
+func BenchmarkLargeFile(b *testing.B) {
+	big := crd(800 << 10)
+	annotation := Path{Steps: []Step{Key("metadata"), Key("annotations"), Key("controller-gen.kubebuilder.io/version")}}
+	b.Run("route", func(b *testing.B) {
+		src, edits := httpRoute(1), weightEdits(1)
+		for b.Loop() {
+			if _, _, err := Apply("route.yaml", src, edits...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("crd-800k-comment", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := Apply("crd.yaml", big, AddComment{Text: "# ferry: pinned-by=m"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("crd-800k-set", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := Apply("crd.yaml", big, Set{Path: annotation, Value: "v0.16.2"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
