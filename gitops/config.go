@@ -447,22 +447,37 @@ func (c *Config) Expand(t, workload, cluster string) string {
 	if !strings.Contains(t, "{") {
 		return t
 	}
-	return placeholder.ReplaceAllStringFunc(t, func(m string) string {
-		switch k := m[1 : len(m)-1]; k {
-		case "workload":
-			return workload
-		case "cluster":
-			if cluster == "" {
-				return m
-			}
-			return cluster
-		default:
-			if v, ok := c.values[cluster][k]; ok {
-				return v
-			}
-			return m
+	// By hand rather than with the placeholder regexp: the planner
+	// expands templates for every workload and cluster of a large repo.
+	var b strings.Builder
+	b.Grow(len(t) + len(workload) + len(cluster))
+	for {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			b.WriteString(t)
+			return b.String()
 		}
-	})
+		j := strings.IndexByte(t[i:], '}')
+		if j < 0 {
+			b.WriteString(t)
+			return b.String()
+		}
+		m := t[i : i+j+1]
+		b.WriteString(t[:i])
+		switch k := m[1 : len(m)-1]; {
+		case k == "workload":
+			b.WriteString(workload)
+		case k == "cluster" && cluster != "":
+			b.WriteString(cluster)
+		default:
+			if v, ok := c.values[cluster][k]; ok && cluster != "" {
+				b.WriteString(v)
+			} else {
+				b.WriteString(m)
+			}
+		}
+		t = t[i+j+1:]
+	}
 }
 
 // LoadBoundConfig reads ferry.yaml and the inventory, and binds the one to

@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"strings"
@@ -50,11 +51,17 @@ func (a applicationSets) readAll(f Files, workload, cluster string) (name string
 	if !ok {
 		return name, nil, nil, nil, false, err
 	}
-	if m, err = targets.ReadMatrix(name, data); err != nil {
-		return name, nil, nil, nil, false, adapterErr(name, err)
+	// Each reader parses the file: skip those whose generator's key is
+	// not in it (most files have a list alone).
+	if bytes.Contains(data, []byte("matrix")) {
+		if m, err = targets.ReadMatrix(name, data); err != nil {
+			return name, nil, nil, nil, false, adapterErr(name, err)
+		}
 	}
-	if g, err = targets.ReadGitDirs(name, data); err != nil {
-		return name, nil, nil, nil, false, adapterErr(name, err)
+	if bytes.Contains(data, []byte("directories")) {
+		if g, err = targets.ReadGitDirs(name, data); err != nil {
+			return name, nil, nil, nil, false, adapterErr(name, err)
+		}
 	}
 	return name, data, g, m, true, nil
 }
@@ -66,6 +73,9 @@ func (a applicationSets) gitFiles(f Files, workload, cluster string) (*targets.G
 	data, ok, err := optional(f.Read(name))
 	if !ok {
 		return nil, err
+	}
+	if !bytes.Contains(data, []byte("files")) {
+		return nil, nil
 	}
 	g, err := targets.ReadGitFiles(name, data)
 	if err != nil {
