@@ -69,3 +69,63 @@ func copyFS(dst fstest.MapFS, src fs.FS) error {
 		return err
 	})
 }
+
+// An overlay with a remote base cannot be validated offline: the workload
+// waits with the reason and the setting that lets it move; with
+// validate.unverifiable: proceed it moves on health and soak alone, and its
+// deploy says what was not validated.
+func TestUnverifiableOptIn(t *testing.T) {
+	src, err := fixtures.Repo(fixtures.AppOfApps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(proceed bool) fstest.MapFS {
+		fsys := fstest.MapFS{}
+		if err := copyFS(fsys, src); err != nil {
+			t.Fatal(err)
+		}
+		o := "apps/search-ui/overlays/gke-eu-1/kustomization.yaml"
+		fsys[o] = &fstest.MapFile{Data: []byte(strings.Replace(string(fsys[o].Data), "- ../../base\n", "- ../../base\n- https://github.com/shop/platform-bases//search?ref=v3\n", 1))}
+		m := "migrations/eu-1-to-eu-2.yaml"
+		fsys[m] = &fstest.MapFile{Data: []byte(strings.Replace(string(fsys[m].Data), `workloads: ["*"]`, `workloads: ["search-ui"]`, 1))}
+		if proceed {
+			fsys["ferry.yaml"] = &fstest.MapFile{Data: append(fsys["ferry.yaml"].Data, []byte("validate:\n  unverifiable: proceed\n")...)}
+		}
+		return fsys
+	}
+	next := func(fsys fstest.MapFS) planner.Entry {
+		repo, _ := newRepo(t, fsys)
+		b, _ := newLocal(t, repo, &clock{t: epoch})
+		s, err := b.Observe(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range s.Plan.Entries {
+			if e.Workload == "search-ui" {
+				return e
+			}
+		}
+		t.Fatal("no search-ui in the plan")
+		return planner.Entry{}
+	}
+	e := next(build(false))
+	if e.Wait == nil || !strings.Contains(e.Wait.String(), "remote") || !strings.Contains(e.Wait.String(), "validate.unverifiable: proceed") {
+		t.Errorf("without the opt-in, search-ui: %+v; want a wait naming the remote base and the setting", e)
+	}
+	fsys := build(true)
+	if e := next(fsys); e.Wait != nil && strings.Contains(e.Wait.String(), "validation") {
+		t.Errorf("with the opt-in, search-ui still waits: %v", e.Wait)
+	}
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := repo.Workload("search-ui")
+	edit, err := repo.DeployEdit(context.Background(), w, "gke-eu-1", []string{"gke-eu-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edit.Unverified) != 1 || !strings.Contains(edit.Unverified[0], "remote") {
+		t.Errorf("Unverified = %v, want the derived overlay's remote base", edit.Unverified)
+	}
+}

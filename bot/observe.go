@@ -347,8 +347,10 @@ func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m plan
 		problems, err := s.Repo.ValidatePair(ctx, w, m.From, t)
 		var ue *render.UnverifiableError
 		switch {
+		case errors.As(err, &ue) && s.Repo.Config.Validate.Unverifiable == gitops.UnverifiableProceed:
+			continue // it moves on health and soak alone; the deploy says so
 		case errors.As(err, &ue):
-			out = append(out, err.Error())
+			out = append(out, err.Error()+"; validate.unverifiable: proceed in "+gitops.ConfigFile+" lets it move on health and soak alone")
 			continue
 		case err != nil:
 			return nil, err // a *render.BuildError: the source overlay is broken

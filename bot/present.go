@@ -176,6 +176,9 @@ func (b *Bot) body(s *Snapshot, a planner.Action, e *gitops.Edit) string {
 	for _, d := range e.Parents {
 		fmt.Fprintf(&sb, "- %s reads a changed file and still builds\n", code(d))
 	}
+	for _, u := range e.Unverified {
+		fmt.Fprintf(&sb, "- not validated (validate.unverifiable: proceed; health and soak alone gate it): %s\n", mdText(u))
+	}
 	if len(e.Derivation) > 0 {
 		sb.WriteString("\n### How the target is derived\n\n")
 		sb.WriteString(derivation(e.Derivation))

@@ -115,7 +115,19 @@ type ValidateConfig struct {
 	// Timeout bounds each command, with every process it started; two
 	// minutes when absent.
 	Timeout Duration `yaml:"timeout"`
+	// Unverifiable says what happens to a workload whose overlay cannot be
+	// rendered here, for a reason outside the repo (a remote base, a Helm
+	// chart, a plugin): UnverifiableHold (the default) keeps it waiting,
+	// with the reason; UnverifiableProceed lets it move on health and
+	// soak alone, and its pull requests say what was not validated.
+	Unverifiable string `yaml:"unverifiable"`
 }
+
+// The values of validate.unverifiable.
+const (
+	UnverifiableHold    = "hold"
+	UnverifiableProceed = "proceed"
+)
 
 // A Command is one policy tool: its name in reports and its argv.
 type Command struct {
@@ -359,6 +371,13 @@ func (c *Config) check(root *yaml.Node) error {
 	}
 	if pr.MaxOpen == 0 {
 		pr.MaxOpen = 10 // absent
+	}
+	switch c.Validate.Unverifiable {
+	case "":
+		c.Validate.Unverifiable = UnverifiableHold
+	case UnverifiableHold, UnverifiableProceed:
+	default:
+		return fail(fmt.Errorf("%w: validate.unverifiable %q is not %s or %s", ErrUnknownName, c.Validate.Unverifiable, UnverifiableHold, UnverifiableProceed), "validate", "unverifiable")
 	}
 	for i, cmd := range c.Validate.Commands {
 		if cmd.Name == "" || len(cmd.Run) == 0 {

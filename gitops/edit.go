@@ -32,6 +32,9 @@ type Edit struct {
 	// Built are the new overlays, proven to build with the changes
 	// applied.
 	Built []string
+	// Unverified say which derived overlays could not be rendered here,
+	// and why (validate.unverifiable: proceed).
+	Unverified []string
 	// Parents are the other kustomizations that read a changed file (a
 	// parent list of registrations, the workload's folder), proven to
 	// still build.
@@ -188,7 +191,13 @@ func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []st
 			break // the folder the source applies already
 		}
 		dir := r.Config.OverlayDir(w.Name, t)
-		if err := r.CheckBuild(ctx, changes, dir); err != nil {
+		err := r.CheckBuild(ctx, changes, dir)
+		var ue *render.UnverifiableError
+		if errors.As(err, &ue) && r.Config.Validate.Unverifiable == UnverifiableProceed {
+			e.edit.Unverified = append(e.edit.Unverified, ue.Error())
+			continue
+		}
+		if err != nil {
 			return nil, fmt.Errorf("the derived overlay %s does not build: %w", dir, err)
 		}
 		e.edit.Built = append(e.edit.Built, dir)
