@@ -186,6 +186,9 @@ type view struct {
 	// deployed: ferry deployed the targets since the last pin; a pinned
 	// workload on its targets without it ran there before (active-active).
 	deployed bool
+	// shifted is the last shift since the last pin: the workload has
+	// traffic, whatever the repo now shows.
+	shifted *Event
 }
 
 func (pl *planning) view(m *Migration, w *WorkloadState) *view {
@@ -212,9 +215,11 @@ func (pl *planning) view(m *Migration, w *WorkloadState) *view {
 		unpinLast = e.Stage.Kind == Unpin
 		switch e.Stage.Kind {
 		case Pin:
-			v.rollback, sinceCleanup, v.deployed = nil, false, false
+			v.rollback, sinceCleanup, v.deployed, v.shifted = nil, false, false, nil
 		case Deploy:
 			v.deployed = true
+		case Shift:
+			v.shifted = e
 		case Rollback, Undeploy:
 			v.rollback = e
 		case Cleanup:
@@ -380,6 +385,14 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		}
 	}
 
+	if pinned && v.shifted != nil && !v.traffic {
+		// Never taken for a workload without traffic, which cleanup (or a
+		// rollback's undeploy) would remove from a cluster that may still
+		// serve.
+		e.Phase = Unexplained
+		e.Wait = unexplained(fmt.Sprintf("its traffic was shifted at %s, and the repo now shows no weights for it (its traffic file moved or went?)", short(v.shifted.Commit)))
+		return e
+	}
 	rollingBack := pinned && (m.Abort || v.rollback != nil)
 	if rollingBack {
 		pl.planRollback(e, v)

@@ -331,16 +331,20 @@ func scenarios() []scenario {
 		{
 			name: "unexplained",
 			desc: "States no stage explains (edited by hand): the workload stops and the Wait names the fact.\n" +
-				"c was deployed by the Migration, then its pin removed by hand.",
+				"c was deployed by the Migration, then its pin removed by hand; k's traffic was shifted, then its\n" +
+				"weights went from the repo (a renamed route file).",
 			in: planner.Input{
 				Now: now,
 				History: []planner.Event{
 					ev(m, "c-not-pinned-but-deployed", "pin", "c100000", 3*time.Hour),
 					ev(m, "c-not-pinned-but-deployed", "deploy", "c200000", 2*time.Hour),
+					ev(m, "k-traffic-lost", "pin", "k100000", 3*time.Hour),
+					ev(m, "k-traffic-lost", "deploy", "k200000", 2*time.Hour),
+					ev(m, "k-traffic-lost", "shift-10", "k300000", time.Hour),
 				},
 				Migrations: []planner.Migration{mig(m, eu1, to2,
 					"a-overlay-only", "b-weight-no-overlay", "c-not-pinned-but-deployed", "e-missing",
-					"f-source-gone-with-traffic", "g-other-no-registration", "h-negative", "i-backend-only", "j-nothing")},
+					"f-source-gone-with-traffic", "g-other-no-registration", "h-negative", "i-backend-only", "j-nothing", "k-traffic-lost")},
 				Workloads: []planner.WorkloadState{
 					wl("a-overlay-only", m, "gke-eu-1=OR:100 gke-eu-2=O:0"),
 					wl("b-weight-no-overlay", m, "gke-eu-1=OR:90 gke-eu-2=R:10"),
@@ -351,6 +355,7 @@ func scenarios() []scenario {
 					wl("h-negative", m, "gke-eu-1=OR:110 gke-eu-2=OR:-10"),
 					wl("i-backend-only", m, "gke-eu-1=OR:100 gke-eu-2=-:0"),
 					wl("j-nothing", m, ""),
+					wl("k-traffic-lost", m, "gke-eu-1=OR gke-eu-2=OR"),
 				},
 			},
 		},

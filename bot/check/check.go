@@ -179,8 +179,10 @@ func (c *checker) change(ctx context.Context, base, head plumbing.Hash) (*Report
 		return nil, err
 	}
 	bootstrap := bs.repo == nil
+	// A change of ferry.yaml, the inventory or a Migration may touch
+	// every workload.
 	global := bootstrap || changed[gitops.ConfigFile] || changed[hs.repo.Config.Clusters] ||
-		changed[bs.repo.Config.Clusters]
+		changed[bs.repo.Config.Clusters] || under(changed, hs.repo.Config.Migrations) || under(changed, bs.repo.Config.Migrations)
 	rules := rulesPerWorkload
 	if bootstrap {
 		rules = 3
@@ -208,6 +210,16 @@ func (c *checker) change(ctx context.Context, base, head plumbing.Hash) (*Report
 			strings.Compare(a.Workload, b.Workload), strings.Compare(a.Message, b.Message))
 	})
 	return rep, nil
+}
+
+// under reports whether a changed path is inside dir.
+func under(changed map[string]bool, dir string) bool {
+	for p := range changed {
+		if strings.HasPrefix(p, dir+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // changedPaths returns the files that differ between two trees (either may
@@ -371,6 +383,19 @@ func (wc *workloadCheck) weightAt(cluster string) (string, int) {
 // rule 1.
 func (wc *workloadCheck) weights() {
 	ws := wc.hst.Weights
+	if ws == nil && wc.bst.Weights != nil && !wc.bootstrap && len(wc.hst.Overlays) > 0 {
+		// It had weights and still runs: its traffic file went away or
+		// moved, and ferry would take it for a worker.
+		f := ""
+		for _, cl := range slices.Sorted(maps.Keys(wc.bst.Weights)) {
+			if f = wc.base.repo.Config.TrafficFile(wc.name, cl); f != "" {
+				break
+			}
+		}
+		wc.add(RuleWeights, f, 0, "the change loses track of its traffic: its weights (%s) were here and the head has none for it, while it still runs on %s; ferry would take it for a workload without traffic",
+			formatWeights(wc.bst.Weights), strings.Join(slices.Sorted(maps.Keys(wc.hst.Overlays)), ", "))
+		return
+	}
 	if ws == nil {
 		return // no traffic: a worker
 	}
@@ -450,7 +475,34 @@ func (wc *workloadCheck) drainFirst() {
 
 // rule 5.
 func (wc *workloadCheck) pin() {
+	// A pin comes and goes only with its migration's pin and unpin
+	// stages: one added by hand would skip validation and the limits,
+	// one lost (by hand, or by moving pin: in ferry.yaml) would leave the
+	// workload half moved.
+	if b, h := wc.bst.PinnedBy, wc.hst.PinnedBy; b != h {
+		m := cmp.Or(h, b)
+		if m != "" && !carries(wc.head.msgs, m, wc.name) {
+			f, l := wc.pinAt()
+			verb := "pinned"
+			if h == "" {
+				verb = "unpinned"
+			}
+			wc.add(RulePin, f, l, "%s by migration %s in a commit without the trailers %s: %s and %s: %s", verb, m,
+				convention.TrailerMigration, m, convention.TrailerWorkload, wc.name)
+			return
+		}
+	}
 	m := wc.bst.PinnedBy
+	if m != "" && wc.head.repo != nil && !slices.ContainsFunc(wc.head.repo.Migrations, func(x *gitops.Migration) bool { return x.Metadata.Name == m }) {
+		f := ""
+		for _, x := range wc.base.repo.Migrations {
+			if x.Metadata.Name == m {
+				f = x.File
+			}
+		}
+		wc.add(RulePin, f, 0, "migration %s is removed while it pins the workload; abort it (spec.abort) and let it unpin first", m)
+		return
+	}
 	if m == "" || len(wc.owned) == 0 || carries(wc.head.msgs, m, wc.name) {
 		return
 	}
@@ -462,6 +514,17 @@ func (wc *workloadCheck) pin() {
 	}
 	wc.add(RulePin, f, l, "pinned by migration %s, changed%s by a commit without the trailers %s: %s and %s: %s",
 		m, more, convention.TrailerMigration, m, convention.TrailerWorkload, wc.name)
+}
+
+// pinAt is where a pin changed: the changed pin or registration file that
+// carries the marker, or ferry.yaml when the change moved the pin.
+func (wc *workloadCheck) pinAt() (string, int) {
+	for _, f := range wc.owned {
+		if l := firstDiff(wc.base.fsys, wc.head.fsys, f); l > 0 {
+			return f, l
+		}
+	}
+	return gitops.ConfigFile, firstDiff(wc.base.fsys, wc.head.fsys, gitops.ConfigFile)
 }
 
 // carries reports whether one of the messages has the trailers of migration

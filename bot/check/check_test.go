@@ -217,6 +217,48 @@ func TestChange(t *testing.T) {
 		},
 		wantErr: true,
 	}, {
+		name: "route file renamed: its traffic lost",
+		msg:  "Tidy traffic/\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			c := edit(t, repo, trafficFile, "", "")
+			c.Path = "traffic/routes/playlist-api.yaml"
+			return []gitstore.Change{{Path: trafficFile, Delete: true}, c}
+		},
+		want: []check.Violation{{Rule: 1, Workload: "playlist-api", File: trafficFile,
+			Message: "playlist-api: the change loses track of its traffic: its weights (gke-eu-1=70, gke-us-1=30) were here and the head has none for it, while it still runs on gke-eu-1, gke-us-1; ferry would take it for a workload without traffic"}},
+	}, {
+		name: "pin marker added by hand",
+		msg:  "Pin it myself\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker)}
+		},
+		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "apps/playlist-api/base/kustomization.yaml", Line: 1,
+			Message: "playlist-api: pinned by migration eu-1-to-eu-2 in a commit without the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
+	}, {
+		name: "pin moved in ferry.yaml while pinned",
+		prepare: func(t *testing.T, repo *gitstore.Store) {
+			commit(t, repo, "ferry(eu-1-to-eu-2): playlist-api: pin"+trailers,
+				edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker))
+		},
+		msg: "Pin files live with the overlays now\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{edit(t, repo, "ferry.yaml", "pin: apps/{workload}/base/kustomization.yaml", "pin: apps/{workload}/kustomization.yaml")}
+		},
+		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "ferry.yaml", Line: 8,
+			Message: "playlist-api: unpinned by migration eu-1-to-eu-2 in a commit without the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
+	}, {
+		name: "migration deleted while it pins",
+		prepare: func(t *testing.T, repo *gitstore.Store) {
+			commit(t, repo, "ferry(eu-1-to-eu-2): playlist-api: pin"+trailers,
+				edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker))
+		},
+		msg: "Drop the migration\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{{Path: "migrations/eu-1-to-eu-2.yaml", Delete: true}}
+		},
+		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "migrations/eu-1-to-eu-2.yaml",
+			Message: "playlist-api: migration eu-1-to-eu-2 is removed while it pins the workload; abort it (spec.abort) and let it unpin first"}},
+	}, {
 		name: "bad YAML",
 		msg:  "Oops\n",
 		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
