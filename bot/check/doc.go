@@ -3,13 +3,16 @@
 //
 //  1. weights are whole numbers >= 0 and at least one cluster that serves
 //     the workload (has its overlay and its registration) has weight > 0;
+//     a running workload that had weights still has them;
 //  2. a cluster with weight > 0 has the workload's overlay and registration;
 //  3. deploy before traffic: a change never raises a cluster's weight above 0
 //     in the same change that registers the workload there;
 //  4. drain before removal: a change removes a registration or an overlay
 //     only where the weight already was 0;
 //  5. a workload pinned by a Migration changes only in commits that carry
-//     that Migration's trailers (Ferry-Migration and Ferry-Workload);
+//     that Migration's trailers (Ferry-Migration and Ferry-Workload), its
+//     pin comes and goes only in such commits, and the Migration is not
+//     removed while it pins the workload;
 //  6. every overlay the change touches still builds, and so does every
 //     kustomization of the repo that reads a changed file (a parent list of
 //     registrations, an overlay through a shared component), unless it did
