@@ -131,16 +131,17 @@ func (s *Substitution) Ambiguous(name string, data []byte) error {
 // Err reports the first ambiguous string Replace met, naming the source
 // cluster's entry in clusters.yaml; nil when it met none.
 func (s *Substitution) Err() error {
-	for _, old := range slices.Sorted(maps.Keys(s.met)) {
-		ps := s.ambiguous[old]
-		var alts []string
-		for _, p := range ps {
-			alts = append(alts, fmt.Sprintf("%q (%s)", p.new, p.key))
-		}
-		src, _ := s.inv.Cluster(s.From)
-		return &InputError{File: s.inv.file, Line: src.line, Err: fmt.Errorf("%w: %q is %s on %s, which become %s on %s: ferry cannot tell which a derived file means; give the values different strings", ErrAmbiguous, old, keysOf(ps), s.From, strings.Join(alts, " and "), s.To)}
+	if len(s.met) == 0 {
+		return nil
 	}
-	return nil
+	old := slices.Min(slices.Collect(maps.Keys(s.met)))
+	ps := s.ambiguous[old]
+	var alts []string
+	for _, p := range ps {
+		alts = append(alts, fmt.Sprintf("%q (%s)", p.new, p.key))
+	}
+	src, _ := s.inv.Cluster(s.From)
+	return &InputError{File: s.inv.file, Line: src.line, Err: fmt.Errorf("%w: %q is %s on %s, which become %s on %s: ferry cannot tell which a derived file means; give the values different strings", ErrAmbiguous, old, keysOf(ps), s.From, strings.Join(alts, " and "), s.To)}
 }
 
 func keysOf(ps []pair) string {
