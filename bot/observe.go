@@ -228,7 +228,7 @@ func (b *Bot) explainDeploys(ctx context.Context, s *Snapshot) {
 			continue
 		}
 		for _, r := range e.Derivation {
-			a.Derivation = append(a.Derivation, planner.Replacement{File: r.File, Line: r.Line, Key: r.Key, Old: r.Old, New: r.New})
+			a.Derivation = append(a.Derivation, planner.Replacement{File: r.File, Line: r.Line, Key: r.Key, Old: r.Old, New: r.New, Within: r.Within})
 		}
 	}
 }

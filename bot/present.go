@@ -237,6 +237,9 @@ func derivation(rs []gitops.Replacement) string {
 	at := map[key][]string{}
 	for _, r := range rs {
 		k := key{r.Old, r.New, r.Key}
+		if r.Within != "" {
+			k.key += ", inside " + r.Within
+		}
 		if _, ok := at[k]; !ok {
 			order = append(order, k)
 		}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Substitution rewrites the strings of one cluster into another's: the
@@ -38,9 +39,15 @@ type Replacement struct {
 	Key  string // "name", a value's key, or workloads.W.key
 	Old  string
 	New  string
+	// Within is the dotted name (a host, an email) the replacement is
+	// part of, for a reviewer to check that the target's exists.
+	Within string
 }
 
 func (r Replacement) String() string {
+	if r.Within != "" {
+		return fmt.Sprintf("%s:%d: %s: %s → %s, inside %s", r.File, r.Line, r.Key, r.Old, r.New, r.Within)
+	}
 	return fmt.Sprintf("%s:%d: %s: %s → %s", r.File, r.Line, r.Key, r.Old, r.New)
 }
 
@@ -152,6 +159,80 @@ func keysOf(ps []pair) string {
 	return strings.Join(ks, " and ")
 }
 
+// extensions are the file name endings a source string may stand before:
+// gke-eu-1.yaml is a file, gke-eu-1.internal a host.
+var extensions = []string{"yaml", "yml", "json", "env", "txt", "conf", "cfg", "ini", "toml", "properties", "sh", "pem", "crt", "key", "xml", "tpl", "md"}
+
+// inHostname reports whether the n bytes at i of text are one label of a
+// dotted name (api.gke-eu-1.example.com, sa@project-eu1.iam...), and
+// returns the name; a file name's extension (gke-eu-1.yaml) does not
+// count. Such a replacement is made, and the derivation says inside what,
+// for a reviewer to check that the target's name exists.
+func inHostname(text string, i, n int) (string, bool) {
+	before := i > 0 && text[i-1] == '.' && i > 1 && isWordByte(text[i-2])
+	after := false
+	if end := i + n; end+1 < len(text) && text[end] == '.' && isWordByte(text[end+1]) {
+		k := end + 1
+		for k < len(text) && (isWordByte(text[k]) || text[k] == '-') {
+			k++
+		}
+		ext := text[end+1 : k]
+		after = !slices.Contains(extensions, ext) || k < len(text) && text[k] == '.'
+	}
+	if !before && !after {
+		return "", false
+	}
+	start, end := i, i+n
+	for start > 0 && (isWordByte(text[start-1]) || strings.IndexByte(".-_", text[start-1]) >= 0) {
+		start--
+	}
+	for end < len(text) && (isWordByte(text[end]) || strings.IndexByte(".-_", text[end]) >= 0) {
+		end++
+	}
+	return text[start:end], true
+}
+
+// freeText reports whether offset i of text is in prose: a comment, or a
+// value with spaces in it ("note: old-school setup").
+func freeText(text string, i int) bool {
+	ls := strings.LastIndexByte(text[:i], '\n') + 1
+	le := strings.IndexByte(text[i:], '\n')
+	if le < 0 {
+		le = len(text)
+	} else {
+		le += i
+	}
+	line := text[ls:le]
+	at := i - ls
+	if c := strings.Index(line, "#"); c >= 0 && c < at && (c == 0 || line[c-1] == ' ' || line[c-1] == '\t') {
+		return true
+	}
+	v := strings.Index(line, ": ")
+	if v < 0 || v > at {
+		return false
+	}
+	value := line[v+2:]
+	if c := strings.Index(value, " #"); c >= 0 {
+		value = value[:c]
+	}
+	value = strings.TrimSpace(value)
+	if strings.HasPrefix(value, "{") || strings.HasPrefix(value, "[") {
+		return false // a flow collection, not prose
+	}
+	return strings.Contains(strings.Trim(value, `"'`), " ")
+}
+
+// plainWord reports whether s is letters only (old, blue, prod): a word
+// prose may hold by chance, unlike gke-eu-1 or europe-west1.
+func plainWord(s string) bool {
+	for _, c := range s {
+		if !unicode.IsLetter(c) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // containsWord reports whether old occurs in line as Replace would
 // replace it.
 func containsWord(line, old string) bool {
@@ -182,7 +263,14 @@ func (s *Substitution) Explain(name, src string) []Replacement {
 			matched := false
 			for _, p := range s.pairs {
 				if strings.HasPrefix(line[i:], p.old) && wordAt(line, i, len(p.old)) {
-					out = append(out, Replacement{File: name, Line: n + 1, Key: p.key, Old: p.old, New: p.new})
+					if freeText(line, i) && plainWord(p.old) {
+						continue
+					}
+					r := Replacement{File: name, Line: n + 1, Key: p.key, Old: p.old, New: p.new}
+					if host, ok := inHostname(line, i, len(p.old)); ok {
+						r.Within = host
+					}
+					out = append(out, r)
 					i, matched = i+len(p.old), true
 					break
 				}
@@ -212,6 +300,9 @@ func (s *Substitution) Replace(text string) string {
 		matched := false
 		for _, p := range s.pairs {
 			if strings.HasPrefix(text[i:], p.old) && wordAt(text, i, len(p.old)) {
+				if freeText(text, i) && plainWord(p.old) {
+					continue // a word in prose: left, and reported as a leftover
+				}
 				b.WriteString(text[last:i])
 				b.WriteString(p.new)
 				end := i + len(p.old)

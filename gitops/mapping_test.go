@@ -105,3 +105,42 @@ func TestDerivePerWorkloadValue(t *testing.T) {
 		t.Fatalf("DeployEdit() without the target's value = %v, want an error at clusters.yaml naming the value", err)
 	}
 }
+
+// A cluster named by a plain word (old) is not replaced in prose (a note,
+// a comment), where the word is likely just a word: it is left, and the
+// derived file's leftovers show it. Inside a dotted name it is replaced
+// and the derivation says inside what.
+func TestDeriveWordsAndNames(t *testing.T) {
+	fsys := fstest.MapFS{"clusters.yaml": {Data: []byte(`apiVersion: ferry.dev/v1alpha1
+kind: ClusterInventory
+clusters:
+- name: old
+- name: new
+`)}}
+	inv, err := gitops.LoadInventory(fsys, "clusters.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := inv.NewSubstitution("old", "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"note: old-school setup, kept\n":       "note: old-school setup, kept\n",
+		"# the old cluster\nname: web-old\n":   "# the old cluster\nname: web-new\n",
+		"labels: {cluster: old, tier: web}\n":  "labels: {cluster: new, tier: web}\n",
+		"host: api.old.example.com\n":          "host: api.new.example.com\n",
+		"description: \"runs on old nodes\"\n": "description: \"runs on old nodes\"\n",
+	} {
+		if got := sub.Replace(in); got != want {
+			t.Errorf("Replace(%q) = %q, want %q", in, got, want)
+		}
+	}
+	ex := sub.Explain("f.yaml", "host: api.old.example.com\nnote: old-school setup\n")
+	if len(ex) != 1 || ex[0].Within != "api.old.example.com" || ex[0].Line != 1 {
+		t.Errorf("Explain = %v, want one replacement, inside api.old.example.com, on line 1", ex)
+	}
+	if left := sub.Leftovers("f.yaml", []byte("note: old-school setup\n")); len(left) != 1 {
+		t.Errorf("Leftovers = %v, want the prose word reported", left)
+	}
+}

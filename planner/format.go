@@ -28,7 +28,11 @@ func (p *Plan) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "\n%s: deploy to %s derives:\n", e.Workload, strings.Join(e.Next.To, ", "))
 		for _, r := range e.Next.Derivation {
-			fmt.Fprintf(w, "  %s:%d: %s → %s (%s)\n", r.File, r.Line, r.Old, r.New, r.Key)
+			within := ""
+			if r.Within != "" {
+				within = ", inside " + r.Within
+			}
+			fmt.Fprintf(w, "  %s:%d: %s → %s (%s%s)\n", r.File, r.Line, r.Old, r.New, r.Key, within)
 		}
 	}
 	return nil

@@ -117,9 +117,10 @@ type Action struct {
 // file: Key names it in the inventory (name, a value's key, or
 // workloads.W.key).
 type Replacement struct {
-	File string
-	Line int
-	Key  string
-	Old  string
-	New  string
+	File   string
+	Line   int
+	Key    string
+	Old    string
+	New    string
+	Within string `json:",omitempty"` // the dotted name it is part of
 }
