@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ferry-dev/ferry/bot/convention"
+
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ferry-dev/ferry/gitops"
@@ -100,7 +102,19 @@ func (b *Bot) carry(ctx context.Context, s *Snapshot, a planner.Action) (Outcome
 func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gitops.Change, msg Message, body func() string) (Outcome, error) {
 	sig := b.opts.Author
 	sig.When = b.now()
-	commit, err := b.repo.Commit(ctx, s.Base, changes, gitstore.CommitMeta{Author: sig, Message: msg.String()})
+	draft, err := b.repo.Commit(ctx, s.Base, changes, gitstore.CommitMeta{Author: sig, Message: msg.String()})
+	if err != nil {
+		return out, err
+	}
+	// The seal covers the parent, the tree and the message: commit once
+	// for the tree, then the sealed commit on it. The merge on the forge
+	// keeps tree, parent and message, and so the seal.
+	dc, err := b.repo.CommitObject(draft)
+	if err != nil {
+		return out, err
+	}
+	msg.Body = convention.WithSeal(msg.Body, convention.Seal(b.opts.SealKey, s.Base.String(), dc.TreeHash.String(), msg.String()))
+	commit, err := b.repo.CommitTree(ctx, dc.TreeHash, dc.ParentHashes, gitstore.CommitMeta{Author: sig, Message: msg.String()})
 	if err != nil {
 		return out, err
 	}
@@ -109,7 +123,7 @@ func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gito
 	if pr, ok := s.PRs[out.Branch]; ok && pr.State == planner.PROpen {
 		old = pr.Head
 		out.PR = pr.Number
-		if b.same(pr.Head, commit) {
+		if b.same(pr.Head, commit) && b.ours(pr) {
 			commit, out.Commit = pr.Head, pr.Head // already pushed: keep it
 		} else if !b.ours(pr) {
 			out.Skipped = fmt.Sprintf("the branch has a commit ferry did not write (%s)", short(pr.Head))

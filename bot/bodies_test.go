@@ -102,7 +102,7 @@ func TestBodies(t *testing.T) {
 			clk := &clock{t: epoch}
 			local := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
 			forge := &describingForge{Local: local, bodies: map[string]string{}}
-			b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now, Health: healthy{}})
+			b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now, Health: healthy{}, SealKey: []byte("golden bodies: a fixed seal key")})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,13 @@ type Options struct {
 	Progress io.Writer
 	// Renderer renders overlays; a new one by default.
 	Renderer *render.Renderer
+	// SealKey seals the commits ferry writes (the Ferry-Seal trailer), so
+	// that a commit on a ferry branch is known to be ferry's whatever its
+	// author field says. By default the repository's own key, in its git
+	// directory: right for the local forge; a repository in memory gets
+	// one for this process alone, so runs on fresh clones must pass one
+	// that lasts (ferry run --forge github takes FERRY_SEAL_KEY).
+	SealKey []byte
 }
 
 // DefaultAuthor is ferry's identity on the commits it writes.
@@ -69,6 +77,19 @@ func New(repo *gitstore.Store, o Options) (*Bot, error) {
 	r := o.Renderer
 	if r == nil {
 		r = render.New()
+	}
+	if len(o.SealKey) == 0 && repo != nil {
+		key, err := repo.SealKey()
+		if errors.Is(err, gitstore.ErrNoSealKey) {
+			// A repository in memory lives as long as this process, and
+			// so does a key made for it.
+			key, err = make([]byte, 32), nil
+			_, _ = rand.Read(key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bot: no key to seal ferry's commits: %w", err)
+		}
+		o.SealKey = key
 	}
 	return &Bot{repo: repo, opts: o, renderer: r}, nil
 }

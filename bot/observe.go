@@ -275,7 +275,11 @@ func MigrationsInput(migs []*gitops.Migration, ws []planner.WorkloadState) []pla
 // its branch: signed by ferry's identity, carrying the branch's trailers.
 func (b *Bot) ours(pr PullRequest) bool {
 	c, err := b.repo.CommitObject(pr.Head)
-	if err != nil {
+	if err != nil || len(c.ParentHashes) != 1 {
+		return false
+	}
+	// Only ferry can seal: an author field and trailers anyone can type.
+	if !convention.Sealed(b.opts.SealKey, c.ParentHashes[0].String(), c.TreeHash.String(), c.Message) {
 		return false
 	}
 	br, _ := convention.ParseBranch(pr.Branch)

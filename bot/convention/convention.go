@@ -5,6 +5,9 @@
 package convention
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -134,4 +137,48 @@ func ReadTrailers(msg string) (t Trailers, ok bool) {
 // Key is the trailers as one comparable string.
 func (t Trailers) Key() string {
 	return t.Migration + "\x00" + strings.Join(t.Workloads, ",") + "\x00" + t.Stage
+}
+
+// TrailerSeal carries ferry's seal of a commit: an HMAC, with a key only
+// ferry holds, of the commit's first parent, its tree and its message
+// without the seal. Trailers are text anyone can write; a seal is not.
+const TrailerSeal = "Ferry-Seal"
+
+// Seal returns the seal of a commit with parent, tree and message msg (the
+// seal line, if any, left out).
+func Seal(key []byte, parent, tree, msg string) string {
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "ferry-seal-v1\x00%s\x00%s\x00%s", parent, tree, unsealed(msg))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// WithSeal returns body with the Ferry-Seal trailer as its last line.
+func WithSeal(body, seal string) string {
+	return strings.TrimRight(body, "\n") + "\n" + TrailerSeal + ": " + seal
+}
+
+// Sealed reports whether msg carries the seal of a commit with parent and
+// tree, made with key.
+func Sealed(key []byte, parent, tree, msg string) bool {
+	if len(key) == 0 {
+		return false
+	}
+	for _, tr := range gitstore.ParseTrailers(msg) {
+		if strings.EqualFold(tr.Key, TrailerSeal) {
+			return hmac.Equal([]byte(tr.Value), []byte(Seal(key, parent, tree, msg)))
+		}
+	}
+	return false
+}
+
+// unsealed is msg without its seal lines.
+func unsealed(msg string) string {
+	var b strings.Builder
+	for line := range strings.SplitAfterSeq(msg, "\n") {
+		if k, _, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), TrailerSeal) {
+			continue
+		}
+		b.WriteString(line)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }

@@ -41,7 +41,7 @@ func TestMigrationToTheEnd(t *testing.T) {
 	for i := 0; i < 60; i++ {
 		repo := clone(t, e.srv)
 		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}})
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestForeignCommitIsNeverMerged(t *testing.T) {
 		t.Helper()
 		repo := clone(t, e.srv)
 		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}})
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +255,7 @@ func TestClosedPullRequestPauses(t *testing.T) {
 		t.Helper()
 		repo := clone(t, e.srv)
 		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}})
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -401,7 +401,7 @@ func TestForkPullRequestIsNotFerrys(t *testing.T) {
 	}
 	repo := clone(t, e.srv)
 	forge := newForge(t, e.srv, repo, e.sleeps)
-	b, err := bot.New(repo, bot.Options{Forge: forge, Progress: tw{t}})
+	b, err := bot.New(repo, bot.Options{Forge: forge, Progress: tw{t}, SealKey: sealKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,5 +422,55 @@ func TestForkPullRequestIsNotFerrys(t *testing.T) {
 	}
 	if e.srv.PR(open).Merged {
 		t.Error("the fork's pull request was merged")
+	}
+}
+
+// sealKey is the key every run of a test seals with, as FERRY_SEAL_KEY is
+// for every scheduled run: each run clones the repo afresh.
+var sealKey = []byte("bot/github tests: one seal key for every run")
+
+// TestForgedAuthorIsNeverMerged: someone replaces ferry's commit on its
+// branch with one of their own that copies everything anyone can copy:
+// ferry's author name and email, the subject, the trailers, even the seal
+// line. The seal does not match the new tree, so ferry turns auto-merge
+// off and never merges it.
+func TestForgedAuthorIsNeverMerged(t *testing.T) {
+	e := setup(t, fake.Options{RequiredContexts: []string{"ci"}})
+	clk := &clock{t: epoch}
+	run := func() *bot.Report {
+		t.Helper()
+		repo := clone(t, e.srv)
+		forge := newForge(t, e.srv, repo, e.sleeps)
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := b.Run(t.Context(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	reportHealthy(t, e.srv, e.repo)
+	run()
+	prs := e.srv.PRs()
+	if len(prs) == 0 {
+		t.Fatal("ferry opened no pull request")
+	}
+	p := prs[0]
+	forged := e.srv.ReplaceAs(p.HeadRef, map[string]string{"NOTES.md": "not ferry's\n"}, bot.DefaultAuthor)
+	run()
+	if got := e.srv.PR(p.Number); got.AutoMerge != nil || len(got.Comments) == 0 {
+		t.Fatalf("after a forged push: auto-merge %+v, comments %q; want auto-merge off and a comment", got.AutoMerge, got.Comments)
+	}
+	clk.Add(31 * time.Minute)
+	e.srv.PostStatus(forged, "ci", "success")
+	for _, o := range run().Outcomes {
+		if o.Branch == p.HeadRef && o.Merged {
+			t.Fatalf("merged the forged %s", forged)
+		}
+	}
+	if got := e.srv.PR(p.Number); got.Merged || got.HeadSHA != forged {
+		t.Errorf("pull request #%d: merged %v, head %s; want open at the forged %s", p.Number, got.Merged, got.HeadSHA, forged)
 	}
 }

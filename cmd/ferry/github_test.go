@@ -25,6 +25,7 @@ func TestRunForgeGitHub(t *testing.T) {
 	srv := fakegh.New(t, seed, fakegh.Options{Token: "s3cret-token"})
 	e := testEnv(map[string]string{
 		"GITHUB_TOKEN":       "s3cret-token",
+		"FERRY_SEAL_KEY":     "the repo's seal secret",
 		"GITHUB_API_URL":     srv.URL(),
 		"GITHUB_GRAPHQL_URL": srv.GraphQLURL(),
 	})

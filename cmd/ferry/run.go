@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -262,10 +264,40 @@ func (o *planOptions) run(ctx context.Context, stdout io.Writer) error {
 	return stopped(s.Plan, nil)
 }
 
+// sealKey is the key ferry seals its commits with on GitHub, the same for
+// every scheduled run (each clones afresh): FERRY_SEAL_KEY, a secret of the
+// repo's, or else one derived from the GitHub App's private key. Without
+// either, ferry could not tell its own commits on its branches from
+// anyone's, so it does not start.
+func sealKey(getenv func(string) string) ([]byte, error) {
+	derive := func(s string) []byte {
+		h := sha256.Sum256([]byte("ferry seal key\x00" + s))
+		return h[:]
+	}
+	if k := getenv("FERRY_SEAL_KEY"); k != "" {
+		return derive(k), nil
+	}
+	if k := getenv("FERRY_APP_PRIVATE_KEY"); k != "" {
+		return derive(k), nil
+	}
+	if f := getenv("FERRY_APP_PRIVATE_KEY_FILE"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, usageErrorf("FERRY_APP_PRIVATE_KEY_FILE: %v", err)
+		}
+		return derive(string(data)), nil
+	}
+	return nil, usageErrorf("--forge github needs FERRY_SEAL_KEY (a secret of the repo's) or the GitHub App's private key: ferry seals the commits it writes, so that a commit someone else pushes on a ferry branch is never merged")
+}
+
 // githubBot clones the repo at --repo and returns a bot whose forge is
 // GitHub and whose health gate is the commit statuses the clusters post,
 // when ferry.yaml asks for github-status.
 func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bot, error) {
+	key, err := sealKey(o.getenv)
+	if err != nil {
+		return nil, err
+	}
 	gopts, err := ghforge.FromEnv(ctx, o.getenv, o.repoURL)
 	if err != nil {
 		return nil, usageErrorf("--repo %s: %v", o.repoURL, err)
@@ -280,7 +312,7 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 	if err != nil {
 		return nil, err
 	}
-	bo := bot.Options{Forge: forge, Base: o.base, DryRun: o.dryRun, Progress: progress, Shard: o.shard, Shards: o.shards}
+	bo := bot.Options{Forge: forge, Base: o.base, DryRun: o.dryRun, Progress: progress, Shard: o.shard, Shards: o.shards, SealKey: key}
 	base, err := repo.Resolve("refs/heads/" + o.base)
 	if err != nil {
 		return nil, err
