@@ -174,7 +174,11 @@ func result(t testing.TB, repo *gitstore.Store, runs int) migration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := bot.Events(context.Background(), repo, head)
+	key, err := repo.SealKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := bot.Events(context.Background(), repo, head, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,12 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/planner"
 )
 
@@ -127,5 +131,43 @@ func TestUnverifiableOptIn(t *testing.T) {
 	}
 	if len(edit.Unverified) != 1 || !strings.Contains(edit.Unverified[0], "remote") {
 		t.Errorf("Unverified = %v, want the derived overlay's remote base", edit.Unverified)
+	}
+}
+
+// Trailers are text: a commit that only adds a notes file, written with
+// ferry's trailers (even its author) after the Migration appeared, is not
+// a stage. Before seals it marked the workload rolled back for good.
+func TestForgedStageIsNotHistory(t *testing.T) {
+	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := newRepo(t, fsys)
+	head, err := repo.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := bot.DefaultAuthor
+	sig.When = epoch
+	forged, err := repo.Commit(t.Context(), head, []gitops.Change{{Path: "notes.md", Data: []byte("notes\n")}}, gitstore.CommitMeta{Author: sig,
+		Message: "ferry(eu-1-to-eu-2): playlist-api: roll back\n\nFerry-Migration: eu-1-to-eu-2\nFerry-Workload: playlist-api\nFerry-Stage: rollback\nFerry-Seal: 00\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef(plumbing.NewBranchReferenceName("main"), head, forged); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := newLocal(t, repo, &clock{t: epoch})
+	s, err := b.Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.Plan.Entries {
+		if e.Workload == "playlist-api" && e.Phase != planner.NotStarted {
+			t.Errorf("playlist-api after a forged rollback commit: %s (%v), want not-started", e.Phase, e.Wait)
+		}
+	}
+	if len(s.Input.History) != 0 {
+		t.Errorf("history = %v, want none", s.Input.History)
 	}
 }

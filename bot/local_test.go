@@ -133,7 +133,11 @@ func TestWaveSharesOneCommitPerStage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := bot.Events(t.Context(), repo, head)
+	key, err := repo.SealKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := bot.Events(t.Context(), repo, head, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +185,15 @@ func TestEventsSinceTheMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := bot.Events(t.Context(), repo, added)
-	if err != nil || len(all) != 1 {
-		t.Fatalf("Events over the whole history = %v, %v; want the one forged event", all, err)
+	key, err := repo.SealKey()
+	if err != nil {
+		t.Fatal(err)
 	}
-	since, err := bot.EventsSince(t.Context(), repo, added, []string{mig})
+	all, err := bot.Events(t.Context(), repo, added, key)
+	if err != nil || len(all) != 0 {
+		t.Fatalf("Events over the whole history = %v, %v; want none: the trailers are not sealed", all, err)
+	}
+	since, err := bot.EventsSince(t.Context(), repo, added, []string{mig}, key)
 	if err != nil || len(since) != 0 {
 		t.Errorf("EventsSince the Migration appeared = %v, %v; want none", since, err)
 	}

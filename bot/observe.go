@@ -44,20 +44,25 @@ type Snapshot struct {
 }
 
 // Events reads ferry's stage commits from the first-parent history of
-// from, oldest first.
-func Events(ctx context.Context, repo *gitstore.Store, from plumbing.Hash) ([]planner.Event, error) {
-	return EventsSince(ctx, repo, from, nil)
+// from, oldest first: those sealed with key (see convention.Seal). A
+// commit with ferry's trailers and no valid seal is someone's text, not a
+// stage.
+func Events(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, key []byte) ([]planner.Event, error) {
+	return EventsSince(ctx, repo, from, nil, key)
 }
 
 // EventsSince is Events back to where the first of the Migration files
 // named appeared: no stage of a Migration comes before its file, so the
 // walk costs the Migrations' history, not the repo's. With no file named
 // it walks the whole history.
-func EventsSince(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, migrations []string) ([]planner.Event, error) {
+func EventsSince(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, migrations []string, key []byte) ([]planner.Event, error) {
 	var out []planner.Event
 	err := repo.Log(ctx, from, func(c *object.Commit) error {
 		if len(migrations) > 0 && !holdsAny(c, migrations) {
 			return gitstore.ErrStop // before every Migration there is now
+		}
+		if !sealed(c, key) {
+			return nil
 		}
 		es := eventsOf(c)
 		slices.Reverse(es) // reversed again below with the whole history
@@ -66,6 +71,16 @@ func EventsSince(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, 
 	})
 	slices.Reverse(out)
 	return out, err
+}
+
+// sealed reports whether c carries ferry's seal for its first parent and
+// tree: ferry's squash or rebase of its own commit, or a merge commit
+// with ferry's message, on the base its branch was made on.
+func sealed(c *object.Commit, key []byte) bool {
+	if len(c.ParentHashes) == 0 {
+		return false
+	}
+	return convention.Sealed(key, c.ParentHashes[0].String(), c.TreeHash.String(), c.Message)
 }
 
 // holdsAny reports whether c's tree has one of the files named.
@@ -161,7 +176,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		files[i] = m.File
 	}
 	if len(files) > 0 { // without a Migration, no stage needs its history
-		if in.History, err = EventsSince(ctx, b.repo, base, files); err != nil {
+		if in.History, err = EventsSince(ctx, b.repo, base, files, b.opts.SealKey); err != nil {
 			return nil, err
 		}
 	}

@@ -91,7 +91,40 @@ func Change(ctx context.Context, repo *gitstore.Store, base, head plumbing.Hash,
 
 // ChangeReport is Change with the notes and counts a command prints.
 func ChangeReport(ctx context.Context, repo *gitstore.Store, base, head plumbing.Hash, r *render.Renderer) (*Report, error) {
-	c := &checker{repo: repo, r: r, sides: map[plumbing.Hash]*side{}}
+	return Options{Renderer: r}.ChangeReport(ctx, repo, base, head)
+}
+
+// Options tune a check. The zero value renders with a new renderer and
+// verifies seals with the repository's own key.
+type Options struct {
+	Renderer *render.Renderer
+	// SealKey verifies ferry's seals (convention.Seal): only a sealed
+	// commit's trailers count for rule 5. By default the repository's own
+	// key, as the local forge seals with; a check of a forge's pull
+	// requests needs the key ferry runs with (FERRY_SEAL_KEY).
+	SealKey []byte
+}
+
+func (o Options) checker(repo *gitstore.Store) (*checker, error) {
+	if o.Renderer == nil {
+		o.Renderer = render.New()
+	}
+	if len(o.SealKey) == 0 {
+		key, err := repo.SealKey()
+		if err != nil && !errors.Is(err, gitstore.ErrNoSealKey) {
+			return nil, err
+		}
+		o.SealKey = key // none for a repository in memory: nothing is sealed
+	}
+	return &checker{repo: repo, r: o.Renderer, key: o.SealKey, sides: map[plumbing.Hash]*side{}}, nil
+}
+
+// ChangeReport is the package's ChangeReport with o.
+func (o Options) ChangeReport(ctx context.Context, repo *gitstore.Store, base, head plumbing.Hash) (*Report, error) {
+	c, err := o.checker(repo)
+	if err != nil {
+		return nil, err
+	}
 	return c.change(ctx, base, head)
 }
 
@@ -100,6 +133,7 @@ func ChangeReport(ctx context.Context, repo *gitstore.Store, base, head plumbing
 type checker struct {
 	repo  *gitstore.Store
 	r     *render.Renderer
+	key   []byte // verifies seals
 	sides map[plumbing.Hash]*side
 }
 
@@ -107,10 +141,10 @@ type checker struct {
 type side struct {
 	hash plumbing.Hash
 	fsys fs.FS
-	tree *object.Tree // nil for the empty tree
-	repo *gitops.Repo // nil when the tree has no ferry.yaml
-	err  error        // the tree's bad input, if any
-	msgs []string     // the messages whose trailers count for the commit
+	tree *object.Tree     // nil for the empty tree
+	repo *gitops.Repo     // nil when the tree has no ferry.yaml
+	err  error            // the tree's bad input, if any
+	msgs []*object.Commit // the commits whose trailers count for the commit, if sealed
 }
 
 func (c *checker) load(h plumbing.Hash) (*side, error) {
@@ -129,7 +163,7 @@ func (c *checker) load(h plumbing.Hash) (*side, error) {
 		if s.fsys, err = c.repo.FS(h); err != nil {
 			return nil, err
 		}
-		s.msgs = []string{commit.Message}
+		s.msgs = []*object.Commit{commit}
 		// A merge commit made by CI (GitHub's refs/pull/N/merge) says
 		// "Merge X into Y": the pull request's own commit is its second
 		// parent.
@@ -138,7 +172,7 @@ func (c *checker) load(h plumbing.Hash) (*side, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.msgs = append(s.msgs, pc.Message)
+			s.msgs = append(s.msgs, pc)
 		}
 		if _, err := fs.Stat(s.fsys, gitops.ConfigFile); err == nil {
 			s.repo, s.err = gitops.Load(s.fsys)
@@ -481,13 +515,13 @@ func (wc *workloadCheck) pin() {
 	// workload half moved.
 	if b, h := wc.bst.PinnedBy, wc.hst.PinnedBy; b != h {
 		m := cmp.Or(h, b)
-		if m != "" && !carries(wc.head.msgs, m, wc.name) {
+		if m != "" && !carries(wc.head.msgs, wc.c.key, m, wc.name) {
 			f, l := wc.pinAt()
 			verb := "pinned"
 			if h == "" {
 				verb = "unpinned"
 			}
-			wc.add(RulePin, f, l, "%s by migration %s in a commit without the trailers %s: %s and %s: %s", verb, m,
+			wc.add(RulePin, f, l, "%s by migration %s in a commit without ferry's seal and the trailers %s: %s and %s: %s", verb, m,
 				convention.TrailerMigration, m, convention.TrailerWorkload, wc.name)
 			return
 		}
@@ -503,7 +537,7 @@ func (wc *workloadCheck) pin() {
 		wc.add(RulePin, f, 0, "migration %s is removed while it pins the workload; abort it (spec.abort) and let it unpin first", m)
 		return
 	}
-	if m == "" || len(wc.owned) == 0 || carries(wc.head.msgs, m, wc.name) {
+	if m == "" || len(wc.owned) == 0 || carries(wc.head.msgs, wc.c.key, m, wc.name) {
 		return
 	}
 	f := wc.owned[0]
@@ -512,7 +546,7 @@ func (wc *workloadCheck) pin() {
 	if n := len(wc.owned) - 1; n > 0 {
 		more = fmt.Sprintf(" (and %d more files)", n)
 	}
-	wc.add(RulePin, f, l, "pinned by migration %s, changed%s by a commit without the trailers %s: %s and %s: %s",
+	wc.add(RulePin, f, l, "pinned by migration %s, changed%s by a commit without ferry's seal and the trailers %s: %s and %s: %s",
 		m, more, convention.TrailerMigration, m, convention.TrailerWorkload, wc.name)
 }
 
@@ -527,12 +561,17 @@ func (wc *workloadCheck) pinAt() (string, int) {
 	return gitops.ConfigFile, firstDiff(wc.base.fsys, wc.head.fsys, gitops.ConfigFile)
 }
 
-// carries reports whether one of the messages has the trailers of migration
-// m and workload w. A Ferry-Workload trailer may be repeated or list several
-// workloads separated by commas (one commit for a wave).
-func carries(msgs []string, m, w string) bool {
-	for _, msg := range msgs {
-		if t, ok := convention.ReadTrailers(msg); ok && t.Migration == m && slices.Contains(t.Workloads, w) {
+// carries reports whether one of the commits is sealed by ferry (see
+// convention.Seal) and has the trailers of migration m and workload w.
+// Trailers alone are text anyone can copy. A Ferry-Workload trailer may
+// be repeated or list several workloads separated by commas (one commit
+// for a wave).
+func carries(commits []*object.Commit, key []byte, m, w string) bool {
+	for _, c := range commits {
+		if len(c.ParentHashes) == 0 || !convention.Sealed(key, c.ParentHashes[0].String(), c.TreeHash.String(), c.Message) {
+			continue
+		}
+		if t, ok := convention.ReadTrailers(c.Message); ok && t.Migration == m && slices.Contains(t.Workloads, w) {
 			return true
 		}
 	}

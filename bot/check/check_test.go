@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/bot/check"
+	"github.com/ferry-dev/ferry/bot/convention"
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
@@ -166,9 +167,11 @@ func TestChange(t *testing.T) {
 			return []gitstore.Change{edit(t, repo, "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", "value: 6", "value: 8")}
 		},
 		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", Line: 14,
-			Message: "playlist-api: pinned by migration eu-1-to-eu-2, changed by a commit without the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
+			Message: "playlist-api: pinned by migration eu-1-to-eu-2, changed by a commit without ferry's seal and the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
 	}, {
-		name: "pinned workload changed with its migration's trailers",
+		// A person's commit with copied trailers: trailers are text, and
+		// without ferry's seal they do not count (this passed before seals).
+		name: "pinned workload changed with copied trailers",
 		prepare: func(t *testing.T, repo *gitstore.Store) {
 			commit(t, repo, "ferry(eu-1-to-eu-2): playlist-api: pin"+trailers,
 				edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker))
@@ -177,6 +180,8 @@ func TestChange(t *testing.T) {
 		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", "value: 6", "value: 8")}
 		},
+		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", Line: 14,
+			Message: "playlist-api: pinned by migration eu-1-to-eu-2, changed by a commit without ferry's seal and the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
 	}, {
 		name: "overlay no longer builds",
 		msg:  "Patch from a missing file\n",
@@ -233,7 +238,7 @@ func TestChange(t *testing.T) {
 			return []gitstore.Change{edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker)}
 		},
 		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "apps/playlist-api/base/kustomization.yaml", Line: 1,
-			Message: "playlist-api: pinned by migration eu-1-to-eu-2 in a commit without the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
+			Message: "playlist-api: pinned by migration eu-1-to-eu-2 in a commit without ferry's seal and the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
 	}, {
 		name: "pin moved in ferry.yaml while pinned",
 		prepare: func(t *testing.T, repo *gitstore.Store) {
@@ -245,7 +250,7 @@ func TestChange(t *testing.T) {
 			return []gitstore.Change{edit(t, repo, "ferry.yaml", "pin: apps/{workload}/base/kustomization.yaml", "pin: apps/{workload}/kustomization.yaml")}
 		},
 		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "ferry.yaml", Line: 8,
-			Message: "playlist-api: unpinned by migration eu-1-to-eu-2 in a commit without the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
+			Message: "playlist-api: unpinned by migration eu-1-to-eu-2 in a commit without ferry's seal and the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
 	}, {
 		name: "migration deleted while it pins",
 		prepare: func(t *testing.T, repo *gitstore.Store) {
@@ -410,11 +415,17 @@ func TestChangeOfPullRequestMerge(t *testing.T) {
 	_, base := commit(t, repo, "ferry(eu-1-to-eu-2): playlist-api: pin"+trailers,
 		edit(t, repo, "apps/playlist-api/base/kustomization.yaml", "", pinMarker))
 	ch := edit(t, repo, trafficFile, "weight: 70", "weight: 60", "weight: 30", "weight: 40")
+	key, err := repo.SealKey()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		msg  string
-		want int // violations
+		seal bool // as ferry seals its commits
+		want int  // violations
 	}{
-		{msg: "Shift" + strings.Replace(trailers, "pin", "shift-40", 1), want: 0},
+		{msg: "Shift" + strings.Replace(trailers, "pin", "shift-40", 1), seal: true, want: 0},
+		{msg: "Shift with copied trailers" + strings.Replace(trailers, "pin", "shift-40", 1), want: 1},
 		{msg: "Shift by hand\n", want: 1},
 	} {
 		pr, err := repo.Commit(t.Context(), base, []gitstore.Change{ch}, gitstore.CommitMeta{Author: author, Message: tt.msg})
@@ -424,6 +435,12 @@ func TestChangeOfPullRequestMerge(t *testing.T) {
 		prc, err := repo.CommitObject(pr)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tt.seal {
+			msg := convention.WithSeal(tt.msg, convention.Seal(key, base.String(), prc.TreeHash.String(), tt.msg)) + "\n"
+			if pr, err = repo.CommitTree(t.Context(), prc.TreeHash, prc.ParentHashes, gitstore.CommitMeta{Author: author, Message: msg}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		merge, err := repo.CommitTree(t.Context(), prc.TreeHash, []plumbing.Hash{base, pr}, gitstore.CommitMeta{Author: author, Message: "Merge " + pr.String() + " into " + base.String() + "\n"})
 		if err != nil {

@@ -44,11 +44,19 @@ func FirstParents(ctx context.Context, repo *gitstore.Store, since, head plumbin
 // returns the first that breaks an invariant, or nil. The root commit is
 // checked against the empty tree, with rules 1, 2 and 6 only.
 func History(ctx context.Context, repo *gitstore.Store, since, head plumbing.Hash, r *render.Renderer) (*Failure, error) {
+	return Options{Renderer: r}.History(ctx, repo, since, head)
+}
+
+// History is the package's History with o.
+func (o Options) History(ctx context.Context, repo *gitstore.Store, since, head plumbing.Hash) (*Failure, error) {
 	commits, err := FirstParents(ctx, repo, since, head)
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{repo: repo, r: r, sides: map[plumbing.Hash]*side{}}
+	c, err := o.checker(repo)
+	if err != nil {
+		return nil, err
+	}
 	for i, h := range commits {
 		if err := ctx.Err(); err != nil {
 			return nil, err

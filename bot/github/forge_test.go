@@ -134,7 +134,7 @@ func TestMigrationToTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fail, err := check.History(t.Context(), bare, plumbing.ZeroHash, head, render.New())
+	fail, err := check.Options{Renderer: render.New(), SealKey: sealKey}.History(t.Context(), bare, plumbing.ZeroHash, head)
 	if err != nil || fail != nil {
 		t.Errorf("check.History of main = %+v, %v; want every commit to keep the invariants", fail, err)
 	}

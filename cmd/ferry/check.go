@@ -107,7 +107,11 @@ func (o *checkOptions) run(ctx context.Context, w io.Writer) error {
 	if err := hasConfig(repo, head); err != nil {
 		return err
 	}
-	rep, err := check.ChangeReport(ctx, repo, base, head, render.New())
+	key, err := checkKey(o.getenv)
+	if err != nil {
+		return err
+	}
+	rep, err := check.Options{Renderer: render.New(), SealKey: key}.ChangeReport(ctx, repo, base, head)
 	if err != nil {
 		return err
 	}
@@ -183,7 +187,11 @@ func (o *verifyOptions) run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, err := check.History(ctx, repo, since, head, render.New())
+	key, err := checkKey(o.getenv)
+	if err != nil {
+		return err
+	}
+	f, err := check.Options{Renderer: render.New(), SealKey: key}.History(ctx, repo, since, head)
 	if err != nil {
 		return err
 	}

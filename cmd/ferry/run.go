@@ -55,9 +55,13 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 	if err != nil {
 		return nil, err
 	}
+	key, err := checkKey(o.getenv)
+	if err != nil {
+		return nil, err
+	}
 	return bot.New(repo, bot.Options{
 		Forge: forge, Base: o.base, DryRun: ro.dryRun, Progress: progress,
-		Shard: ro.shard, Shards: ro.shards, Health: health, Now: o.now,
+		Shard: ro.shard, Shards: ro.shards, Health: health, Now: o.now, SealKey: key,
 	})
 }
 
@@ -288,6 +292,17 @@ func sealKey(getenv func(string) string) ([]byte, error) {
 		return derive(string(data)), nil
 	}
 	return nil, usageErrorf("--forge github needs FERRY_SEAL_KEY (a secret of the repo's) or the GitHub App's private key: ferry seals the commits it writes, so that a commit someone else pushes on a ferry branch is never merged")
+}
+
+// checkKey is the key of FERRY_SEAL_KEY (or the App's key) when the
+// environment has one, for the local forge and for check and verify
+// alike (a pull request check in CI, a fresh clone); else nil: the
+// repository's own key, in its git directory.
+func checkKey(getenv func(string) string) ([]byte, error) {
+	if getenv("FERRY_SEAL_KEY") == "" && getenv("FERRY_APP_PRIVATE_KEY") == "" && getenv("FERRY_APP_PRIVATE_KEY_FILE") == "" {
+		return nil, nil
+	}
+	return sealKey(getenv)
 }
 
 // githubBot clones the repo at --repo and returns a bot whose forge is
