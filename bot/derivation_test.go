@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/bot/convention"
 	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
@@ -27,9 +28,11 @@ func TestPlanShowsDerivation(t *testing.T) {
 	if err := copyFS(fsys, src); err != nil {
 		t.Fatal(err)
 	}
-	pin := "apps/podcast-api/base/kustomization.yaml"
-	fsys[pin] = &fstest.MapFile{Data: append([]byte(gitops.PinMarker("eu-1-to-eu-2")+"\n"), fsys[pin].Data...)}
 	repo, _ := newRepo(t, fsys)
+	// podcast-api's pin stage, as ferry makes it: sealed.
+	pin := "apps/podcast-api/base/kustomization.yaml"
+	sealedStage(t, repo, gitops.Change{Path: pin, Data: append([]byte(gitops.PinMarker("eu-1-to-eu-2")+"\n"), fsys[pin].Data...)},
+		"ferry(eu-1-to-eu-2): podcast-api: pin\n\nFerry-Migration: eu-1-to-eu-2\nFerry-Workload: podcast-api\nFerry-Stage: pin")
 	b, _ := newLocal(t, repo, &clock{t: epoch})
 	s, err := b.Observe(context.Background())
 	if err != nil {
@@ -169,5 +172,81 @@ func TestForgedStageIsNotHistory(t *testing.T) {
 	}
 	if len(s.Input.History) != 0 {
 		t.Errorf("history = %v, want none", s.Input.History)
+	}
+}
+
+// sealedStage commits change on main as ferry would, sealed with the
+// repository's key.
+func sealedStage(t *testing.T, repo *gitstore.Store, change gitops.Change, msg string) {
+	t.Helper()
+	head, err := repo.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := repo.SealKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := bot.DefaultAuthor
+	sig.When = epoch
+	draft, err := repo.Commit(t.Context(), head, []gitops.Change{change}, gitstore.CommitMeta{Author: sig, Message: msg + "\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := repo.CommitObject(draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := convention.WithSeal(msg, convention.Seal(key, head.String(), dc.TreeHash.String(), msg+"\n")) + "\n"
+	c, err := repo.CommitTree(t.Context(), dc.TreeHash, dc.ParentHashes, gitstore.CommitMeta{Author: sig, Message: sealed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef(plumbing.NewBranchReferenceName("main"), head, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A pin marker someone adds by hand on main (ferry check would refuse it;
+// here no check ran) does not pass for ferry's: the planner stops the
+// workload instead of skipping its validation and the limits. Before
+// seals, a GPU workload so pinned was deployed where no GPU was.
+func TestHandPinStopsTheWorkload(t *testing.T) {
+	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := newRepo(t, fsys)
+	head, err := repo.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := "apps/recs-model/base/kustomization.yaml"
+	data, err := fs.ReadFile(fsys, pin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := bot.DefaultAuthor
+	sig.When = epoch
+	c, err := repo.Commit(t.Context(), head, []gitops.Change{{Path: pin, Data: append([]byte(gitops.PinMarker("eu-1-to-eu-2")+"\n"), data...)}},
+		gitstore.CommitMeta{Author: sig, Message: "ferry(eu-1-to-eu-2): recs-model: pin\n\nFerry-Migration: eu-1-to-eu-2\nFerry-Workload: recs-model\nFerry-Stage: pin\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef(plumbing.NewBranchReferenceName("main"), head, c); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := newLocal(t, repo, &clock{t: epoch})
+	s, err := b.Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.Plan.Entries {
+		if e.Workload != "recs-model" {
+			continue
+		}
+		if e.Phase != planner.Unexplained || e.Next != nil || !strings.Contains(e.Wait.String(), "added by hand") {
+			t.Errorf("recs-model pinned by hand: %s, next %v, wait %v; want it stopped, saying why", e.Phase, e.Next, e.Wait)
+		}
 	}
 }

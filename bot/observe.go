@@ -61,26 +61,22 @@ func EventsSince(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, 
 		if len(migrations) > 0 && !holdsAny(c, migrations) {
 			return gitstore.ErrStop // before every Migration there is now
 		}
-		if !sealed(c, key) {
+		// The stage is c, sealed, or the sealed stage a reviewer's merge
+		// brings in; it happened when c did.
+		stage, ok := convention.StageOf(repo, c, key)
+		if !ok {
 			return nil
 		}
-		es := eventsOf(c)
+		es := eventsOf(stage)
+		for i := range es {
+			es[i].Commit, es[i].Time = c.Hash.String(), c.Committer.When
+		}
 		slices.Reverse(es) // reversed again below with the whole history
 		out = append(out, es...)
 		return nil
 	})
 	slices.Reverse(out)
 	return out, err
-}
-
-// sealed reports whether c carries ferry's seal for its first parent and
-// tree: ferry's squash or rebase of its own commit, or a merge commit
-// with ferry's message, on the base its branch was made on.
-func sealed(c *object.Commit, key []byte) bool {
-	if len(c.ParentHashes) == 0 {
-		return false
-	}
-	return convention.Sealed(key, c.ParentHashes[0].String(), c.TreeHash.String(), c.Message)
 }
 
 // holdsAny reports whether c's tree has one of the files named.
@@ -176,6 +172,9 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		files[i] = m.File
 	}
 	if len(files) > 0 { // without a Migration, no stage needs its history
+		// A shallow clone may end before a pin: then the history is not
+		// every stage, and a pin without one proves nothing.
+		in.SealedHistory = !b.repo.Shallow()
 		if in.History, err = EventsSince(ctx, b.repo, base, files, b.opts.SealKey); err != nil {
 			return nil, err
 		}

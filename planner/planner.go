@@ -189,6 +189,8 @@ type view struct {
 	// shifted is the last shift since the last pin: the workload has
 	// traffic, whatever the repo now shows.
 	shifted *Event
+	// pinned: the history has a pin stage of (m, w).
+	pinned bool
 }
 
 func (pl *planning) view(m *Migration, w *WorkloadState) *view {
@@ -216,6 +218,7 @@ func (pl *planning) view(m *Migration, w *WorkloadState) *view {
 		switch e.Stage.Kind {
 		case Pin:
 			v.rollback, sinceCleanup, v.deployed, v.shifted = nil, false, false, nil
+			v.pinned = true
 		case Deploy:
 			v.deployed = true
 		case Shift:
@@ -385,6 +388,13 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		}
 	}
 
+	if pinned && pl.in.SealedHistory && !v.pinned {
+		// ferry pins in a sealed stage; a marker without one skips
+		// validation, the limits and the source's health gate.
+		e.Phase = Unexplained
+		e.Wait = unexplained("pinned by " + m.Name + ", but no pin stage of ferry's put the marker there (added by hand?): remove it, and ferry pins in its turn")
+		return e
+	}
 	if pinned && v.shifted != nil && !v.traffic {
 		// Never taken for a workload without traffic, which cleanup (or a
 		// rollback's undeploy) would remove from a cluster that may still

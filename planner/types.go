@@ -19,6 +19,10 @@ type Input struct {
 	// History holds ferry's stage commits on the base branch's first-parent
 	// history (the commits with Ferry-* trailers), oldest first.
 	History []Event
+	// SealedHistory says History is every stage ferry sealed since the
+	// Migrations appeared: then a pin without its pin stage there was not
+	// ferry's (added by hand), and the workload stops.
+	SealedHistory bool
 	// Health holds what the health provider reports. With HealthGate false
 	// (health kind none) it is ignored and only soak times gate.
 	Health     []Observation

@@ -144,7 +144,7 @@ type side struct {
 	tree *object.Tree     // nil for the empty tree
 	repo *gitops.Repo     // nil when the tree has no ferry.yaml
 	err  error            // the tree's bad input, if any
-	msgs []*object.Commit // the commits whose trailers count for the commit, if sealed
+	msgs []*object.Commit // the sealed stage the commit is, if any: its trailers count
 }
 
 func (c *checker) load(h plumbing.Hash) (*side, error) {
@@ -163,16 +163,11 @@ func (c *checker) load(h plumbing.Hash) (*side, error) {
 		if s.fsys, err = c.repo.FS(h); err != nil {
 			return nil, err
 		}
-		s.msgs = []*object.Commit{commit}
-		// A merge commit made by CI (GitHub's refs/pull/N/merge) says
-		// "Merge X into Y": the pull request's own commit is its second
-		// parent.
-		for _, p := range commit.ParentHashes[min(1, len(commit.ParentHashes)):] {
-			pc, err := c.repo.CommitObject(p)
-			if err != nil {
-				return nil, err
-			}
-			s.msgs = append(s.msgs, pc)
+		// The commit's trailers count when ferry sealed it, or when it is
+		// a merge (a reviewer's, or GitHub's refs/pull/N/merge for a
+		// check) that brings in a commit ferry sealed and nothing else.
+		if stage, ok := convention.StageOf(c.repo, commit, c.key); ok {
+			s.msgs = []*object.Commit{stage}
 		}
 		if _, err := fs.Stat(s.fsys, gitops.ConfigFile); err == nil {
 			s.repo, s.err = gitops.Load(s.fsys)

@@ -9,9 +9,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/planner"
@@ -181,4 +185,85 @@ func unsealed(msg string) string {
 		b.WriteString(line)
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// StageOf returns the commit sealed by ferry that commit c of a base
+// branch's history is: c itself, or, for a reviewer's merge of ferry's
+// branch (git merge, a merge commit), its second parent when that is
+// sealed and the merge changes exactly what it changed. ok is false for
+// anything else, whatever its trailers say.
+func StageOf(repo *gitstore.Store, c *object.Commit, key []byte) (*object.Commit, bool) {
+	if sealedCommit(c, key) {
+		return c, true
+	}
+	return mergedStage(repo, c, key)
+}
+
+// sealedCommit reports whether c carries ferry's seal for its first
+// parent and tree: ferry's commit, its squash or rebase, or a merge commit
+// with ferry's message, on the base its branch was made on.
+func sealedCommit(c *object.Commit, key []byte) bool {
+	if len(c.ParentHashes) == 0 {
+		return false
+	}
+	return Sealed(key, c.ParentHashes[0].String(), c.TreeHash.String(), c.Message)
+}
+
+// mergedStage returns the sealed stage commit that merge c brings in
+// unchanged: its second parent, made on c's first parent, with c's tree.
+func mergedStage(repo *gitstore.Store, c *object.Commit, key []byte) (*object.Commit, bool) {
+	if len(c.ParentHashes) != 2 {
+		return nil, false
+	}
+	p, err := repo.CommitObject(c.ParentHashes[1])
+	if err != nil || len(p.ParentHashes) != 1 || !sealedCommit(p, key) {
+		return nil, false
+	}
+	if p.ParentHashes[0] == c.ParentHashes[0] && p.TreeHash == c.TreeHash {
+		return p, true
+	}
+	// Merged after the base moved on: the merge must change exactly
+	// what the stage changed, file for file.
+	mine, err1 := changeOf(repo, p.ParentHashes[0], p.Hash)
+	theirs, err2 := changeOf(repo, c.ParentHashes[0], c.Hash)
+	if err1 != nil || err2 != nil || !maps.Equal(mine, theirs) {
+		return nil, false
+	}
+	return p, true
+}
+
+// changeOf maps each path that differs from commit a to commit b to its
+// blob in b (the zero hash when b deletes it).
+func changeOf(repo *gitstore.Store, a, b plumbing.Hash) (map[string]plumbing.Hash, error) {
+	tree := func(h plumbing.Hash) (*object.Tree, error) {
+		c, err := repo.CommitObject(h)
+		if err != nil {
+			return nil, err
+		}
+		return c.Tree()
+	}
+	ta, err := tree(a)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := tree(b)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := object.DiffTree(ta, tb)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]plumbing.Hash{}
+	for _, ch := range changes {
+		if ch.To.Name != "" {
+			out[ch.To.Name] = ch.To.TreeEntry.Hash
+		}
+		if ch.From.Name != "" && ch.To.Name != ch.From.Name {
+			if _, ok := out[ch.From.Name]; !ok {
+				out[ch.From.Name] = plumbing.ZeroHash
+			}
+		}
+	}
+	return out, nil
 }

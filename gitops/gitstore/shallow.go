@@ -12,3 +12,10 @@ func (r *Store) ShallowBoundary(commit plumbing.Hash) bool {
 	shallow, err := r.s.Shallow()
 	return err == nil && slices.Contains(shallow, commit)
 }
+
+// Shallow reports whether the repository is a shallow clone: its history
+// ends at commits whose parents it does not have.
+func (r *Store) Shallow() bool {
+	shallow, err := r.s.Shallow()
+	return err == nil && len(shallow) > 0
+}
