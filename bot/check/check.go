@@ -145,6 +145,9 @@ type side struct {
 	repo *gitops.Repo     // nil when the tree has no ferry.yaml
 	err  error            // the tree's bad input, if any
 	msgs []*object.Commit // the sealed stage the commit is, if any: its trailers count
+	// unsealed are the trailers of a commit that has ferry's trailers but
+	// not its seal: a stage ferry did not make.
+	unsealed *convention.Trailers
 }
 
 func (c *checker) load(h plumbing.Hash) (*side, error) {
@@ -168,6 +171,8 @@ func (c *checker) load(h plumbing.Hash) (*side, error) {
 		// check) that brings in a commit ferry sealed and nothing else.
 		if stage, ok := convention.StageOf(c.repo, commit, c.key); ok {
 			s.msgs = []*object.Commit{stage}
+		} else if t, ok := convention.ReadTrailers(commit.Message); ok {
+			s.unsealed = &t
 		}
 		if _, err := fs.Stat(s.fsys, gitops.ConfigFile); err == nil {
 			s.repo, s.err = gitops.Load(s.fsys)
@@ -233,6 +238,14 @@ func (c *checker) change(ctx context.Context, base, head plumbing.Hash) (*Report
 	}
 	if err := c.includers(ctx, rep, bs, hs, changed, built); err != nil {
 		return nil, err
+	}
+	if t := hs.unsealed; t != nil && len(changed) > 0 {
+		// Trailers are text: say so where they would mislead a reader
+		// of the history (the planner ignores them).
+		f := slices.Sorted(maps.Keys(changed))[0]
+		rep.Violations = append(rep.Violations, Violation{Rule: RulePin, Workload: t.Workloads[0], File: f, Line: firstDiff(bs.fsys, hs.fsys, f),
+			Message: fmt.Sprintf("%s: the commit carries ferry's trailers (%s: %s, %s: %s) without ferry's seal: it is not a stage of ferry's, whatever it says",
+				t.Workloads[0], convention.TrailerMigration, t.Migration, convention.TrailerStage, t.Stage)})
 	}
 	slices.SortFunc(rep.Violations, func(a, b Violation) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Rule, b.Rule),

@@ -181,7 +181,9 @@ func TestChange(t *testing.T) {
 			return []gitstore.Change{edit(t, repo, "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", "value: 6", "value: 8")}
 		},
 		want: []check.Violation{{Rule: 5, Workload: "playlist-api", File: "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", Line: 14,
-			Message: "playlist-api: pinned by migration eu-1-to-eu-2, changed by a commit without ferry's seal and the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"}},
+			Message: "playlist-api: pinned by migration eu-1-to-eu-2, changed by a commit without ferry's seal and the trailers Ferry-Migration: eu-1-to-eu-2 and Ferry-Workload: playlist-api"},
+			{Rule: 5, Workload: "playlist-api", File: "apps/playlist-api/overlays/gke-eu-1/kustomization.yaml", Line: 14,
+				Message: "playlist-api: the commit carries ferry's trailers (Ferry-Migration: eu-1-to-eu-2, Ferry-Stage: shift-10) without ferry's seal: it is not a stage of ferry's, whatever it says"}},
 	}, {
 		name: "overlay no longer builds",
 		msg:  "Patch from a missing file\n",
