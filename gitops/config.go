@@ -121,6 +121,24 @@ type ValidateConfig struct {
 	// with the reason; UnverifiableProceed lets it move on health and
 	// soak alone, and its pull requests say what was not validated.
 	Unverifiable string `yaml:"unverifiable"`
+	// Remote says whether validation fetches the remote bases an
+	// overlay lists (git URLs with ?ref=) to render it.
+	Remote RemoteConfig `yaml:"remote"`
+}
+
+// RemoteConfig is validate.remote: off by default, so that a planner
+// without network (or a repo that should not reach out) keeps such an
+// overlay unverifiable; CI runners have network.
+type RemoteConfig struct {
+	// Fetch fetches each remote base with the git CLI (git's own
+	// credentials and SSH configuration apply) into ferry's cache folder,
+	// $FERRY_CACHE_DIR/remote or the user's cache folder. A commit hash
+	// is fetched once; a branch or tag again after an hour.
+	Fetch bool `yaml:"fetch"`
+	// Timeout bounds each fetch, RemoteTimeout when absent. A fetch
+	// that fails or times out leaves the overlay unverifiable, with
+	// git's reason.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // The values of validate.unverifiable.

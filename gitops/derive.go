@@ -440,6 +440,6 @@ func (repo *Repo) DeriveOverlay(w *Workload, from, to string) (*Derived, error) 
 // CheckBuild renders overlay dir of the repo with the changes applied,
 // and returns the build's error, if any.
 func (r *Repo) CheckBuild(ctx context.Context, changes []Change, dir string) error {
-	_, err := r.renderer.Build(ctx, Overlay(r.fsys, changes), dir)
+	_, err := r.Build(ctx, Overlay(r.fsys, changes), dir)
 	return err
 }

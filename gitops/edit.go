@@ -282,13 +282,13 @@ func (r *Repo) checkParents(ctx context.Context, e *editor) error {
 		if slices.Contains(e.edit.Built, inc.Dir) {
 			continue
 		}
-		_, err := r.renderer.Build(ctx, after, inc.Dir)
+		_, err := r.Build(ctx, after, inc.Dir)
 		var be *render.BuildError
 		switch {
 		case err == nil:
 			e.edit.Parents = append(e.edit.Parents, inc.Dir)
 		case errors.As(err, &be):
-			if _, berr := r.renderer.Build(ctx, r.fsys, inc.Dir); berr != nil {
+			if _, berr := r.Build(ctx, r.fsys, inc.Dir); berr != nil {
 				continue // broken before the edit: not the edit's doing
 			}
 			return fmt.Errorf("%s, which lists %s, would no longer build: %w", inc.File, inc.Via, be.Err)

@@ -20,7 +20,7 @@ func (repo *Repo) ValidatePair(ctx context.Context, w *Workload, from, to string
 	if !ok {
 		return []Problem{{Object: "workload/" + w.Name, Reason: fmt.Sprintf("has no overlay for %s", from)}}, nil
 	}
-	res, err := repo.renderer.Build(ctx, repo.fsys, overlay)
+	res, err := repo.Build(ctx, repo.fsys, overlay)
 	if err != nil {
 		return nil, err
 	}

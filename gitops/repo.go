@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type Repo struct {
 
 	fsys     fs.FS
 	renderer *render.Renderer
+	fetch    *fetcher // nil unless validate.remote.fetch
 	getenv   func(string) string
 	regs     RegistrationAdapter
 	traffic  TrafficAdapter
@@ -50,6 +52,18 @@ func (r *Repo) FS() fs.FS { return r.fsys }
 
 // Renderer is the kustomize renderer the repo builds overlays with.
 func (r *Repo) Renderer() *render.Renderer { return r.renderer }
+
+// Build renders the overlay dir of fsys (the repo's tree, or one with a
+// stage's changes) as the repo's validation does: with validate.remote
+// fetching, its remote bases are fetched first; without, an overlay with
+// one is a *render.UnverifiableError.
+func (r *Repo) Build(ctx context.Context, fsys fs.FS, dir string) (*render.Result, error) {
+	fsys, err := r.fetch.resolve(ctx, fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	return r.renderer.Build(ctx, fsys, dir)
+}
 
 // A Workload is one directory matching the config's workloads template.
 type Workload struct {
@@ -132,6 +146,7 @@ func LoadWith(fsys fs.FS, o LoadOptions) (*Repo, error) {
 	if r.getenv = o.Getenv; r.getenv == nil {
 		r.getenv = os.Getenv
 	}
+	r.fetch = newFetcher(cfg.Validate, r.getenv)
 	names := make([]string, len(ws))
 	for i, w := range ws {
 		names[i] = w.Name
