@@ -27,6 +27,7 @@ type Substitution struct {
 	pairs     []pair
 	ambiguous map[string][]pair // by source string, the pairs that disagree
 	met       map[string]bool   // the ambiguous strings Replace met
+	inside    *Replacement      // the first dotted name Replace met a dot-less value in
 	inv       *Inventory
 }
 
@@ -135,9 +136,15 @@ func (s *Substitution) Ambiguous(name string, data []byte) error {
 	return nil
 }
 
-// Err reports the first ambiguous string Replace met, naming the source
-// cluster's entry in clusters.yaml; nil when it met none.
+// Err reports the first ambiguous string Replace met, or else the first
+// dot-less value it met inside a dotted name (see InsideName), naming the
+// source cluster's entry in clusters.yaml; nil when it met neither.
 func (s *Substitution) Err() error {
+	if len(s.met) == 0 && s.inside != nil {
+		src, _ := s.inv.Cluster(s.From)
+		r := s.inside
+		return &InputError{File: s.inv.file, Line: src.line, Err: fmt.Errorf("%w: %q (%s of %s) is part of %q in a registration, and nothing says %s has the name it would become; give each cluster the whole name, or its domain, as a value, which is then replaced whole", ErrInsideName, r.Old, r.Key, s.From, r.Within, s.To)}
+	}
 	if len(s.met) == 0 {
 		return nil
 	}
@@ -163,33 +170,48 @@ func keysOf(ps []pair) string {
 // gke-eu-1.yaml is a file, gke-eu-1.internal a host.
 var extensions = []string{"yaml", "yml", "json", "env", "txt", "conf", "cfg", "ini", "toml", "properties", "sh", "pem", "crt", "key", "xml", "tpl", "md"}
 
-// inHostname reports whether the n bytes at i of text are one label of a
-// dotted name (api.gke-eu-1.example.com, sa@project-eu1.iam...), and
-// returns the name; a file name's extension (gke-eu-1.yaml) does not
-// count. Such a replacement is made, and the derivation says inside what,
-// for a reviewer to check that the target's name exists.
+// inHostname reports whether the n bytes at i of text are part of a
+// dotted name (api.gke-eu-1.example.com, europe-west1-docker.pkg.dev,
+// sa@project-eu1.iam...), and returns the name; a file name
+// (gke-eu-1.yaml) does not count. The cluster's name is refused there
+// (see InsideName); a value is replaced, and the derivation says inside
+// what.
 func inHostname(text string, i, n int) (string, bool) {
-	before := i > 0 && text[i-1] == '.' && i > 1 && isWordByte(text[i-2])
-	after := false
-	if end := i + n; end+1 < len(text) && text[end] == '.' && isWordByte(text[end+1]) {
-		k := end + 1
-		for k < len(text) && (isWordByte(text[k]) || text[k] == '-') {
-			k++
-		}
-		ext := text[end+1 : k]
-		after = !slices.Contains(extensions, ext) || k < len(text) && text[k] == '.'
-	}
-	if !before && !after {
-		return "", false
-	}
+	nameByte := func(c byte) bool { return isWordByte(c) || strings.IndexByte(".-_@", c) >= 0 }
 	start, end := i, i+n
-	for start > 0 && (isWordByte(text[start-1]) || strings.IndexByte(".-_", text[start-1]) >= 0) {
+	for start > 0 && nameByte(text[start-1]) {
 		start--
 	}
-	for end < len(text) && (isWordByte(text[end]) || strings.IndexByte(".-_", text[end]) >= 0) {
+	for end < len(text) && nameByte(text[end]) {
 		end++
 	}
-	return text[start:end], true
+	if start == i && end == i+n {
+		return "", false // the value is the whole token
+	}
+	name := strings.Trim(text[start:end], ".-_@")
+	if !strings.ContainsAny(name, ".@") {
+		return "", false
+	}
+	if dot := strings.LastIndexByte(name, '.'); dot >= 0 && slices.Contains(extensions, name[dot+1:]) {
+		return "", false // a file: gke-eu-1.yaml, values.gke-eu-1.yaml
+	}
+	return name, true
+}
+
+// InsideName returns an error naming the first line of data (file name)
+// where the cluster's name is part of a dotted name, or nil: gke-eu-1 in
+// api.gke-eu-1.example.com would become a host nothing says exists. A
+// cluster's name names the cluster; its values are what the inventory
+// declares for replacing, so a value inside a dotted name (a region in a
+// registry host, a project in a service account) is replaced. The cure is
+// the whole name, or its domain, as a value of each cluster.
+func (s *Substitution) InsideName(name string, data []byte) error {
+	for _, r := range s.Explain(name, string(data)) {
+		if r.Within != "" && r.Key == "name" {
+			return &InputError{File: name, Line: r.Line, Err: fmt.Errorf("%w: %q (%s of %s) is part of %q, and nothing says %s has the name it would become; give each cluster the whole name, or its domain, as a value in clusters.yaml (values: {domain: …}), which is then replaced whole", ErrInsideName, r.Old, "the name", s.From, r.Within, s.To)}
+		}
+	}
+	return nil
 }
 
 // freeText reports whether offset i of text is in prose: a comment, or a
@@ -302,6 +324,9 @@ func (s *Substitution) Replace(text string) string {
 			if strings.HasPrefix(text[i:], p.old) && wordAt(text, i, len(p.old)) {
 				if freeText(text, i) && plainWord(p.old) {
 					continue // a word in prose: left, and reported as a leftover
+				}
+				if host, ok := inHostname(text, i, len(p.old)); ok && p.key == "name" && s.inside == nil {
+					s.inside = &Replacement{Key: p.key, Old: p.old, New: p.new, Within: host}
 				}
 				b.WriteString(text[last:i])
 				b.WriteString(p.new)
@@ -420,6 +445,9 @@ func (repo *Repo) DeriveOverlay(w *Workload, from, to string) (*Derived, error) 
 			return err
 		}
 		if err := sub.Ambiguous(p, data); err != nil {
+			return err
+		}
+		if err := sub.InsideName(p, data); err != nil {
 			return err
 		}
 		rel := strings.TrimPrefix(p, src+"/")

@@ -166,6 +166,9 @@ func (r *Repo) DeployEdit(ctx context.Context, w *Workload, from string, to []st
 			e.Write(f.Path, f.Data)
 		}
 		e.edit.Leftovers = append(e.edit.Leftovers, d.Leftovers...)
+		if err := r.registrationInsideName(w.Name, from, sub); err != nil {
+			return nil, err
+		}
 		// An ambiguous string the substitution left is the cause of
 		// whatever the derivation then finds wrong (a name that did not
 		// change), so it is the error.
@@ -221,6 +224,22 @@ func (r *Repo) explainRegistration(workload, from, to string, sub *Substitution)
 		return nil
 	}
 	return sub.Explain(r.Config.RegistrationFile(workload, to), string(src))
+}
+
+// registrationInsideName is Substitution.InsideName for the source's own
+// registration file, when the registration is one of its own.
+func (r *Repo) registrationInsideName(workload, from string, sub *Substitution) error {
+	switch r.regs.(type) {
+	case perPair, fluxKustomizations:
+	default:
+		return nil // a shared file: sub.Err reports it, naming clusters.yaml
+	}
+	name := r.Config.RegistrationFile(workload, from)
+	src, err := readFile(r.fsys, name)
+	if err != nil {
+		return nil
+	}
+	return sub.InsideName(name, src)
 }
 
 // WeightsEdit sets workload w's weights.

@@ -42,6 +42,7 @@ var (
 	ErrMalformed    = errors.New("malformed YAML")
 	ErrMissingFile  = errors.New("no such file in the repo")
 	ErrAmbiguous    = errors.New("ambiguous")
+	ErrInsideName   = errors.New("part of a longer name")
 )
 
 func inputErr(file string, line int, err error) error {

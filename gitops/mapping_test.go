@@ -106,10 +106,47 @@ func TestDerivePerWorkloadValue(t *testing.T) {
 	}
 }
 
+// The cluster's name inside a host (api.gke-eu-1.example.com) would become
+// a host nothing says exists: the deploy is refused, naming the line.
+// Given the domain as a value of each cluster, the host is replaced whole.
+// A value inside a dotted name (the region in a service account) is
+// declared for replacing, and is replaced. Before, the host was rewritten
+// to api.gke-eu-2.example.com without a word.
+func TestDeriveHostname(t *testing.T) {
+	const o = "apps/podcast-api/overlays/gke-eu-1/kustomization.yaml"
+	withHost := func(fsys fstest.MapFS) fstest.MapFS {
+		fsys[o] = &fstest.MapFile{Data: append(fsys[o].Data, []byte("  media.example.com/api: api.gke-eu-1.example.com\n  media.example.com/sa: podcast@media-europe-west1.iam.gserviceaccount.com\n")...)}
+		return fsys
+	}
+	_, err := deploy(t, withHost(istio(t)), "podcast-api")
+	var ie *gitops.InputError
+	if !errors.As(err, &ie) || !errors.Is(err, gitops.ErrInsideName) || ie.File != o || ie.Line != 11 || !strings.Contains(err.Error(), "api.gke-eu-1.example.com") {
+		t.Fatalf("DeployEdit() = %v, want %s:11 refused, naming the host", err, o)
+	}
+	fsys := withHost(istio(t,
+		`network: mesh-net-eu1}`, `network: mesh-net-eu1, domain: gke-eu-1.example.com}`,
+		`network: mesh-net-eu2}`, `network: mesh-net-eu2, domain: gke-eu-2.example.com}`,
+		`network: mesh-net-us1}`, `network: mesh-net-us1, domain: gke-us-1.example.com}`))
+	edit, err := deploy(t, fsys, "podcast-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for _, c := range edit.Changes {
+		if strings.HasSuffix(c.Path, "gke-eu-2/kustomization.yaml") {
+			got = string(c.Data)
+		}
+	}
+	for _, want := range []string{"api.gke-eu-2.example.com", "podcast@media-europe-west4.iam.gserviceaccount.com"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("derived overlay lacks %s:\n%s", want, got)
+		}
+	}
+}
+
 // A cluster named by a plain word (old) is not replaced in prose (a note,
 // a comment), where the word is likely just a word: it is left, and the
-// derived file's leftovers show it. Inside a dotted name it is replaced
-// and the derivation says inside what.
+// derived file's leftovers show it. Inside a dotted name it is refused.
 func TestDeriveWordsAndNames(t *testing.T) {
 	fsys := fstest.MapFS{"clusters.yaml": {Data: []byte(`apiVersion: ferry.dev/v1alpha1
 kind: ClusterInventory
@@ -139,6 +176,12 @@ clusters:
 	ex := sub.Explain("f.yaml", "host: api.old.example.com\nnote: old-school setup\n")
 	if len(ex) != 1 || ex[0].Within != "api.old.example.com" || ex[0].Line != 1 {
 		t.Errorf("Explain = %v, want one replacement, inside api.old.example.com, on line 1", ex)
+	}
+	if err := sub.InsideName("f.yaml", []byte("note: x\nhost: api.old.example.com\n")); !errors.Is(err, gitops.ErrInsideName) || !strings.Contains(err.Error(), "f.yaml:2") {
+		t.Errorf("InsideName = %v, want f.yaml:2 refused", err)
+	}
+	if err := sub.InsideName("f.yaml", []byte("values: [old.yaml, values.old.yaml, ./old/x]\n")); err != nil {
+		t.Errorf("InsideName(file names) = %v, want nil", err)
 	}
 	if left := sub.Leftovers("f.yaml", []byte("note: old-school setup\n")); len(left) != 1 {
 		t.Errorf("Leftovers = %v, want the prose word reported", left)
