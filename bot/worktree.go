@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -50,6 +51,11 @@ func FollowWorktree(dir, base string) (*Worktree, error) {
 	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
 	if err != nil {
 		return nil, nil // opening the repo itself reports it
+	}
+	if fsr, ok := r.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
+		gitDir := fsr.Filesystem().Root()
+		removeDeadIndexes(gitDir)
+		r.Storer = followStorer{Storer: r.Storer, gitDir: gitDir}
 	}
 	wt, err := r.Worktree()
 	if err != nil {
@@ -130,8 +136,15 @@ func (f *Worktree) checkedOut(dir string, head *object.Commit) (*object.Commit, 
 	if err != nil {
 		return nil, err
 	}
+	headTree, err := head.Tree()
+	if err != nil {
+		return nil, err
+	}
 	for name, s := range st {
 		if s.Worktree != git.Unmodified && s.Worktree != git.Untracked {
+			if f.asAt(headTree, name) {
+				continue // a catch-up killed half-way wrote it: the next one ends it
+			}
 			return nil, &DirtyError{Dir: dir, File: name, Why: "has uncommitted changes", Base: f.base.Short()}
 		}
 	}
@@ -158,6 +171,19 @@ func (f *Worktree) checkedOut(dir string, head *object.Commit) (*object.Commit, 
 		}
 	}
 	return nil, &DirtyError{Dir: dir, File: "the index", Why: "matches no commit of the branch", Base: f.base.Short()}
+}
+
+// asAt reports whether the worktree's file name is as t has it (absent
+// when t has none): what a catch-up to t writes, so no change of the
+// user's.
+func (f *Worktree) asAt(t *object.Tree, name string) bool {
+	data, err := os.ReadFile(filepath.Join(f.root, filepath.FromSlash(name)))
+	file, ferr := t.File(name)
+	if ferr != nil {
+		return errors.Is(err, os.ErrNotExist) && errors.Is(ferr, object.ErrFileNotFound)
+	}
+	want, werr := file.Contents()
+	return err == nil && werr == nil && string(data) == want
 }
 
 // holds reports whether the index holds exactly c's tree.

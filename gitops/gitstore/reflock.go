@@ -34,9 +34,11 @@ func (r *Store) lockRef(name plumbing.ReferenceName) (*refLock, error) {
 	}
 	fs := fsr.Filesystem()
 	lock := string(name) + ".lock"
+	intend(fs.Root(), lock)
 	f, err := fs.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 	if errors.Is(err, os.ErrExist) {
-		if removeStale(fs, lock) {
+		recoverDead(fs.Root())
+		if removeStale(fs, lock) || !exists(fs, lock) {
 			f, err = fs.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 		}
 	}
@@ -46,7 +48,13 @@ func (r *Store) lockRef(name plumbing.ReferenceName) (*refLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
+	record(fs.Root(), lock)
 	return &refLock{fs: fs, name: string(name), f: f}, nil
+}
+
+func exists(fs billy.Filesystem, name string) bool {
+	_, err := fs.Stat(name)
+	return err == nil
 }
 
 // StaleLock is how old a ref's lock file must be before ferry takes it for
@@ -84,6 +92,7 @@ func removeStale(fs billy.Filesystem, name string) bool {
 // refs/heads/main.lock as a branch, and an empty one fails every listing
 // of the branches.
 func recoverLocks(fs billy.Filesystem) {
+	recoverDead(fs.Root())
 	removeStale(fs, "packed-refs.lock")
 	var walk func(dir string)
 	walk = func(dir string) {

@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"github.com/go-git/go-git/v5/storage"
+)
+
+// followStorer is the storage the worktree follower's go-git repository
+// writes through. go-git rewrites the index and refs in place (truncate,
+// then write): a run killed in between left an empty refs/heads/main or a
+// short index, and every later run failed. Here the index is written to a
+// file of its own and renamed over the index, and a ref that already has
+// the value (the branch, which ferry moved with git's lock protocol) is
+// not written again.
+type followStorer struct {
+	storage.Storer
+	gitDir string
+}
+
+func (s followStorer) SetIndex(idx *index.Index) error {
+	tmp := filepath.Join(s.gitDir, fmt.Sprintf("index.ferry-%d", os.Getpid()))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	err = index.NewEncoder(w).Encode(idx)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(s.gitDir, "index"))
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+func (s followStorer) SetReference(ref *plumbing.Reference) error {
+	if cur, err := s.Storer.Reference(ref.Name()); err == nil && ref.Type() == plumbing.HashReference && cur.Type() == plumbing.HashReference && cur.Hash() == ref.Hash() {
+		return nil
+	}
+	return s.Storer.SetReference(ref)
+}
+
+// removeDeadIndexes removes the index files of followers that were killed
+// before they renamed them.
+func removeDeadIndexes(gitDir string) {
+	ents, err := os.ReadDir(gitDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		pid, ok := strings.CutPrefix(e.Name(), "index.ferry-")
+		n, err := strconv.Atoi(pid)
+		if !ok || err != nil || n == os.Getpid() {
+			continue
+		}
+		if p, err := os.FindProcess(n); err == nil && p.Signal(syscall.Signal(0)) == nil {
+			continue // alive
+		}
+		os.Remove(filepath.Join(gitDir, e.Name()))
+	}
+}
