@@ -26,6 +26,10 @@ type Worktree struct {
 	repo *git.Repository
 	wt   *git.Worktree
 	base plumbing.ReferenceName
+	// tmp is where files are written before they are renamed into the
+	// worktree: in the git directory, so that a run killed in between
+	// leaves nothing among the user's files. "" writes beside the file.
+	tmp string
 }
 
 // DirtyError is the refusal of a worktree with changes to tracked files
@@ -52,9 +56,14 @@ func FollowWorktree(dir, base string) (*Worktree, error) {
 	if err != nil {
 		return nil, nil // opening the repo itself reports it
 	}
+	tmp := ""
 	if fsr, ok := r.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
 		gitDir := fsr.Filesystem().Root()
-		removeDeadIndexes(gitDir)
+		removeDead(gitDir, "index.ferry-")
+		if tmp = filepath.Join(gitDir, "ferry", "tmp"); os.MkdirAll(tmp, 0o755) != nil {
+			tmp = ""
+		}
+		removeDead(tmp, "")
 		r.Storer = followStorer{Storer: r.Storer, gitDir: gitDir}
 	}
 	wt, err := r.Worktree()
@@ -65,7 +74,7 @@ func FollowWorktree(dir, base string) (*Worktree, error) {
 	if err != nil || head.Target() != plumbing.NewBranchReferenceName(base) {
 		return nil, nil
 	}
-	f := &Worktree{root: wt.Filesystem.Root(), repo: r, wt: wt, base: head.Target()}
+	f := &Worktree{root: wt.Filesystem.Root(), repo: r, wt: wt, base: head.Target(), tmp: tmp}
 	if err := f.catchUp(dir); err != nil {
 		return nil, err
 	}
@@ -265,7 +274,11 @@ func (f *Worktree) write(to object.ChangeEntry) error {
 	if to.TreeEntry.Mode == filemode.Executable {
 		perm = 0o755
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".ferry-*")
+	dir, pattern := filepath.Dir(p), ".ferry-*"
+	if f.tmp != "" {
+		dir, pattern = f.tmp, fmt.Sprintf("%d-*", os.Getpid())
+	}
+	tmp, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return err
 	}
@@ -283,7 +296,16 @@ func (f *Worktree) write(to object.ChangeEntry) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), p)
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		os.Remove(tmp.Name())
+		if f.tmp == "" {
+			return err
+		}
+		g := *f
+		g.tmp = "" // the git directory is on another file system
+		return g.write(to)
+	}
+	return nil
 }
 
 func blob(r *git.Repository, h plumbing.Hash) ([]byte, error) {

@@ -56,15 +56,16 @@ func (s followStorer) SetReference(ref *plumbing.Reference) error {
 	return s.Storer.SetReference(ref)
 }
 
-// removeDeadIndexes removes the index files of followers that were killed
-// before they renamed them.
-func removeDeadIndexes(gitDir string) {
-	ents, err := os.ReadDir(gitDir)
+// removeDead removes the files in dir named prefix, a process id and
+// optionally "-…", of followers that were killed before they renamed them.
+func removeDead(dir, prefix string) {
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range ents {
-		pid, ok := strings.CutPrefix(e.Name(), "index.ferry-")
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		pid, _, _ := strings.Cut(rest, "-")
 		n, err := strconv.Atoi(pid)
 		if !ok || err != nil || n == os.Getpid() {
 			continue
@@ -72,6 +73,6 @@ func removeDeadIndexes(gitDir string) {
 		if p, err := os.FindProcess(n); err == nil && p.Signal(syscall.Signal(0)) == nil {
 			continue // alive
 		}
-		os.Remove(filepath.Join(gitDir, e.Name()))
+		os.Remove(filepath.Join(dir, e.Name()))
 	}
 }

@@ -110,7 +110,7 @@ func TestRealKills(t *testing.T) {
 			go func() { done <- cmd.Wait() }()
 			select {
 			case <-done:
-			case <-time.After(time.Duration(rng.Int64N(int64(whole)))):
+			case <-time.After(time.Duration(rng.Int64N(int64(whole) / 2))):
 				cmd.Process.Kill() // SIGKILL
 				if err := <-done; err != nil && strings.Contains(err.Error(), "killed") {
 					kills++

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"flag"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ferry-dev/ferry/fixtures"
@@ -13,6 +15,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// A race-built ferry that scripts and TestRealKills start would wait
+	// a second at exit for late race reports: thousands of seconds over
+	// the package. Races still fail the process that finds them.
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	testscript.Main(m, map[string]func(){
 		"ferry": main,
 	})
