@@ -210,9 +210,18 @@ func (b *Bot) advance(s *Snapshot) error {
 }
 
 // hold turns auto-merge off on each open pull request whose head ferry
-// did not write, so the forge never merges it by itself.
+// did not write, so the forge never merges it by itself, and closes each
+// of ferry's that another merge of its stage superseded.
 func (b *Bot) hold(ctx context.Context, s *Snapshot) error {
-	if !b.opts.Forge.Capabilities().AutoMerge || b.opts.DryRun {
+	if b.opts.DryRun {
+		return nil
+	}
+	for _, pr := range s.superseded {
+		if err := b.opts.Forge.Close(ctx, &pr, "ferry: this stage has landed through another pull request (two ferry runs at once), so this one is closed unmerged."); err != nil {
+			return err
+		}
+	}
+	if !b.opts.Forge.Capabilities().AutoMerge {
 		return nil
 	}
 	for _, pr := range s.foreign {

@@ -18,8 +18,9 @@ type Forge interface {
 	// Propose and Merge.
 	Capabilities() Capabilities
 	// Publish points branch at commit on the forge, if and only if it is
-	// at old now (zero: the branch must not exist). Otherwise it returns an
-	// error wrapping gitstore.ErrRefMoved.
+	// at old now (zero: the branch must not exist, or exist with no open
+	// pull request, as a run killed after pushing it left it). Otherwise
+	// it returns an error wrapping gitstore.ErrRefMoved.
 	Publish(ctx context.Context, branch string, old, commit plumbing.Hash) error
 	// PullRequests lists ferry's pull requests (head branches under
 	// ferry/): every open one, and the most recent closed one per branch.
@@ -36,6 +37,9 @@ type Forge interface {
 	// is not the commit ferry pushed, so a commit ferry did not write is
 	// never merged.
 	Hold(ctx context.Context, pr *PullRequest, why string) error
+	// Close closes pr, one of ferry's that another pull request's merge of
+	// the same stage superseded (two runs at once), saying why.
+	Close(ctx context.Context, pr *PullRequest, why string) error
 	// Comments returns the bodies of a pull request's comments, oldest
 	// first (Capabilities.Comments).
 	Comments(ctx context.Context, pr int) ([]string, error)

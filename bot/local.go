@@ -44,6 +44,15 @@ func (l *Local) Publish(_ context.Context, branch string, old, commit plumbing.H
 	return l.Repo.UpdateRef(plumbing.NewBranchReferenceName(branch), old, commit)
 }
 
+// Close deletes the pull request's branch, if it is still at its head.
+func (l *Local) Close(_ context.Context, pr *PullRequest, _ string) error {
+	err := l.Repo.DeleteRef(plumbing.NewBranchReferenceName(pr.Branch), pr.Head)
+	if errors.Is(err, gitstore.ErrRefMoved) {
+		return nil // moved on: the next pass sees it again
+	}
+	return err
+}
+
 // PullRequests lists the ferry/ branches as open pull requests. A branch
 // whose stage already landed on the base (a run stopped between merging and
 // deleting it) is deleted and not listed.

@@ -41,6 +41,10 @@ type Snapshot struct {
 	// foreign are the open pull requests whose head is not a commit ferry
 	// wrote for them.
 	foreign []PullRequest
+	// superseded are ferry's open pull requests of a stage that has
+	// landed through another commit (two runs at once): closed, not
+	// planned with.
+	superseded []PullRequest
 }
 
 // Events reads ferry's stage commits from the first-parent history of
@@ -183,9 +187,17 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	landed := map[planner.Event]bool{} // by migration, workload and stage
+	for _, e := range in.History {
+		landed[planner.Event{Migration: e.Migration, Workload: e.Workload, Stage: e.Stage}] = true
+	}
 	for _, pr := range prs {
 		br, ok := convention.ParseBranch(pr.Branch)
 		if !ok {
+			continue
+		}
+		if br.Wave == 0 && pr.State == planner.PROpen && b.ours(pr) && landed[planner.Event{Migration: br.Migration, Workload: br.Workload, Stage: br.Stage}] {
+			s.superseded = append(s.superseded, pr)
 			continue
 		}
 		workloads := []string{br.Workload}

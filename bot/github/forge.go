@@ -207,6 +207,16 @@ func (f *Forge) Publish(ctx context.Context, branch string, old, commit plumbing
 		return err
 	}
 	err = f.repo.Push(ctx, f.o.GitURL, auth, branch, old, commit)
+	if old.IsZero() && errors.Is(err, gitstore.ErrRefMoved) {
+		// The branch is there with no pull request ferry saw: a run killed
+		// between pushing it and opening its pull request. It is ferry's
+		// name and proposes nothing, so it is taken over, with a lease on
+		// where it is; the pull request, when there is one, then has
+		// ferry's commit as its head.
+		if at, herr := f.repo.RemoteBranch(ctx, f.o.GitURL, auth, branch); herr == nil && !at.IsZero() && f.orphan(ctx, branch, at) {
+			err = f.repo.Push(ctx, f.o.GitURL, auth, branch, at, commit)
+		}
+	}
 	return f.errorf(err, "github: publish %s", branch)
 }
 
@@ -318,6 +328,19 @@ func (f *Forge) Hold(ctx context.Context, pr *bot.PullRequest, why string) error
 	return nil
 }
 
+// Close comments why on pr and closes it.
+func (f *Forge) Close(ctx context.Context, pr *bot.PullRequest, why string) error {
+	sctx, cancel := f.step(ctx)
+	defer cancel()
+	if _, _, err := f.rest.Issues.CreateComment(sctx, f.o.Owner, f.o.Repo, pr.Number, &gh.IssueComment{Body: gh.String(why)}); err != nil {
+		return f.errorf(err, "github: comment on #%d", pr.Number)
+	}
+	if _, _, err := f.rest.PullRequests.Edit(sctx, f.o.Owner, f.o.Repo, pr.Number, &gh.PullRequest{State: gh.String("closed")}); err != nil {
+		return f.errorf(err, "github: close #%d", pr.Number)
+	}
+	return nil
+}
+
 // Propose opens the pull request of p.Branch, or updates the open one's
 // title, body and labels.
 func (f *Forge) Propose(ctx context.Context, p bot.Proposal) (*bot.PullRequest, error) {
@@ -382,6 +405,23 @@ func (f *Forge) Propose(ctx context.Context, p bot.Proposal) (*bot.PullRequest, 
 	return &pr, nil
 }
 
+// orphan reports whether head, where branch is, is the head of no pull
+// request, open or closed: pushed by a run that was stopped before it
+// opened one. A branch whose pull request merged (another run landed the
+// stage) is not one; nor is a branch GitHub cannot answer for.
+func (f *Forge) orphan(ctx context.Context, branch string, head plumbing.Hash) bool {
+	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "all", Head: f.o.Owner + ":" + branch, Base: f.o.Base})
+	if err != nil {
+		return false
+	}
+	for _, p := range ps {
+		if p.GetHead().GetSHA() == head.String() || p.GetState() == "open" {
+			return false
+		}
+	}
+	return true
+}
+
 // open returns the open pull request from branch into base, or nil.
 func (f *Forge) open(ctx context.Context, branch, base string) (*gh.PullRequest, error) {
 	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "open", Head: f.o.Owner + ":" + branch, Base: base})
@@ -404,6 +444,25 @@ func alreadyExists(err error) bool {
 		}
 	}
 	return strings.Contains(er.Message, "already exists")
+}
+
+// baseMoved returns an error wrapping gitstore.ErrRefMoved when the base
+// branch is no longer where the stage commit head was made.
+func (f *Forge) baseMoved(ctx context.Context, head plumbing.Hash) (bool, error) {
+	c, err := f.repo.CommitObject(head)
+	if err != nil || len(c.ParentHashes) == 0 {
+		return false, err
+	}
+	sctx, cancel := f.step(ctx)
+	b, _, err := f.rest.Repositories.GetBranch(sctx, f.o.Owner, f.o.Repo, f.o.Base, 1)
+	cancel()
+	if err != nil {
+		return false, f.errorf(err, "github: get branch %s", f.o.Base)
+	}
+	if at := b.GetCommit().GetSHA(); at != c.ParentHashes[0].String() {
+		return true, fmt.Errorf("github: %s is at %.7s, not at %.7s where the stage was made: %w", f.o.Base, at, c.ParentHashes[0].String(), gitstore.ErrRefMoved)
+	}
+	return false, nil
 }
 
 // HeadMovedError is returned by Merge when the pull request's head is not
@@ -451,6 +510,12 @@ func (f *Forge) Merge(ctx context.Context, pr *bot.PullRequest, head plumbing.Ha
 		return false, &HeadMovedError{Number: pr.Number, Want: head}
 	default:
 		return false, f.errorf(err, "github: enable auto-merge of #%d", pr.Number)
+	}
+	// A stage is made on the base's head: merged onto a base that moved
+	// since (another run landed a stage), its merge would not be the
+	// commit ferry sealed, and could apply the stage a second time.
+	if moved, err := f.baseMoved(ctx, head); err != nil || moved {
+		return false, err
 	}
 	sctx, cancel = f.step(ctx)
 	res, _, err := f.rest.PullRequests.Merge(sctx, f.o.Owner, f.o.Repo, pr.Number, msg.Body, &gh.PullRequestOptions{

@@ -148,6 +148,13 @@ func (r *Store) Push(ctx context.Context, remoteURL string, auth transport.AuthM
 	return fmt.Errorf("push %s to %s: %w", branch, remoteURL, err)
 }
 
+// RemoteBranch returns where branch is on the remote at remoteURL, zero
+// when it does not exist there.
+func (r *Store) RemoteBranch(ctx context.Context, remoteURL string, auth transport.AuthMethod, branch string) (plumbing.Hash, error) {
+	remote := git.NewRemote(r.s, &config.RemoteConfig{Name: pushRemote, URLs: []string{remoteURL}})
+	return remoteBranch(ctx, remote, auth, plumbing.NewBranchReferenceName(branch))
+}
+
 // remoteBranch returns where dst is on the remote, zero if it does not exist.
 func remoteBranch(ctx context.Context, remote *git.Remote, auth transport.AuthMethod, dst plumbing.ReferenceName) (plumbing.Hash, error) {
 	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth})
