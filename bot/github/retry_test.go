@@ -197,12 +197,22 @@ func TestPublish(t *testing.T) {
 		wantErr  error
 	}{
 		{"create", plumbing.ZeroHash, c1, nil},
-		{"create again is refused", plumbing.ZeroHash, c2, gitstore.ErrRefMoved},
-		{"regenerate with the lease", c1, c2, nil},
-		{"a stale lease is refused", c1, c1, gitstore.ErrRefMoved},
+		// A run killed between the push and its pull request left it.
+		{"create again takes over a branch no pull request has", plumbing.ZeroHash, c2, nil},
+		{"regenerate with the lease", c2, c1, nil},
+		{"a stale lease is refused", c2, c2, gitstore.ErrRefMoved},
+		{"propose", plumbing.ZeroHash, plumbing.ZeroHash, nil},
+		{"create again is refused once a pull request has the head", plumbing.ZeroHash, c2, gitstore.ErrRefMoved},
+		{"regenerate the proposed branch with the lease", c1, c2, nil},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
+			if s.new.IsZero() {
+				if _, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c1, Title: "pin it"}); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
 			err := e.forge.Publish(ctx, branch, s.old, s.new)
 			if !errors.Is(err, s.wantErr) {
 				t.Fatalf("Publish = %v, want %v", err, s.wantErr)
