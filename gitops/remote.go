@@ -181,10 +181,6 @@ func scpLike(s string) bool {
 	return at > 0 && colon > at && !strings.Contains(s[:colon], "/")
 }
 
-// errNotFetched marks a fetch that failed; the build is then unverifiable,
-// with the reason.
-var errNotFetched = errors.New("not fetched")
-
 // resolve returns fsys with the remote bases that the overlay dir reaches
 // fetched under remoteMount and its kustomizations pointing at them, or
 // fsys itself when it reaches none. A base that cannot be fetched is an
