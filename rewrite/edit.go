@@ -161,17 +161,9 @@ func commentsOnly(edits []Edit) bool {
 // one copy of the file (a pin marker on an 800 KB CRD: 0.64 ms, against
 // 17 ms parsed twice; BenchmarkLargeFile).
 func applyComments(name string, src []byte, edits []Edit) ([]byte, *planner, error) {
-	if len(src) > MaxSize {
-		return nil, nil, &ParseError{File: name, Err: fmt.Errorf("%d bytes is more than the %d rewrite accepts", len(src), MaxSize)}
-	}
-	f := &file{name: name, src: src, eol: "\n"}
-	start := 0
-	if bytes.HasPrefix(src, bom) {
-		start = len(bom)
-	}
-	f.lines = headIndex(src, start)
-	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
-		f.eol = "\r\n"
+	f, start, err := newFile(name, src, headIndex)
+	if err != nil {
+		return nil, nil, err
 	}
 	p := newPlanner(f)
 	for _, e := range edits {

@@ -36,17 +36,9 @@ func parse(name string, src []byte) (*file, error) { return parseIn(name, src, n
 
 // parseIn is parse with the nodes scan makes taken from a, when not nil.
 func parseIn(name string, src []byte, a *arena) (*file, error) {
-	if len(src) > MaxSize {
-		return nil, &ParseError{File: name, Err: fmt.Errorf("%d bytes is more than the %d rewrite accepts", len(src), MaxSize)}
-	}
-	f := &file{name: name, src: src, eol: "\n"}
-	start := 0
-	if bytes.HasPrefix(src, bom) {
-		start = len(bom)
-	}
-	f.lines = lineIndex(src, start)
-	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
-		f.eol = "\r\n"
+	f, start, err := newFile(name, src, lineIndex)
+	if err != nil {
+		return nil, err
 	}
 	docs, ok := []*yaml.Node(nil), false
 	if start == 0 {
@@ -68,6 +60,24 @@ func parseIn(name string, src []byte, a *arena) (*file, error) {
 	}
 	f.docs, f.scanned = docs, ok
 	return f, nil
+}
+
+// newFile is the file of src, not parsed: its line breaks and the lines
+// index makes (from start, past a BOM), refused when src is over MaxSize.
+func newFile(name string, src []byte, index func(src []byte, start int) []int) (*file, int, error) {
+	if len(src) > MaxSize {
+		return nil, 0, &ParseError{File: name, Err: fmt.Errorf("%d bytes is more than the %d rewrite accepts", len(src), MaxSize)}
+	}
+	f := &file{name: name, src: src, eol: "\n"}
+	start := 0
+	if bytes.HasPrefix(src, bom) {
+		start = len(bom)
+	}
+	f.lines = index(src, start)
+	if i := bytes.IndexByte(src, '\n'); i > 0 && src[i-1] == '\r' {
+		f.eol = "\r\n"
+	}
+	return f, start, nil
 }
 
 // lineIndex is the offset where each line starts, the first at start.
