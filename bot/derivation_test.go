@@ -20,12 +20,8 @@ import (
 // The plan shows what the next deploy derives, before it happens: each
 // replacement with its inventory key, file and line, in JSON and text.
 func TestPlanShowsDerivation(t *testing.T) {
-	src, err := fixtures.Repo(fixtures.ApplicationIstio)
+	fsys, err := fixtures.RepoMap(fixtures.ApplicationIstio)
 	if err != nil {
-		t.Fatal(err)
-	}
-	fsys := fstest.MapFS{}
-	if err := copyFS(fsys, src); err != nil {
 		t.Fatal(err)
 	}
 	repo, _ := newRepo(t, fsys)
@@ -65,30 +61,14 @@ func TestPlanShowsDerivation(t *testing.T) {
 	}
 }
 
-// copyFS copies every file of src into dst.
-func copyFS(dst fstest.MapFS, src fs.FS) error {
-	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(src, p)
-		dst[p] = &fstest.MapFile{Data: data}
-		return err
-	})
-}
-
 // An overlay with a remote base cannot be validated offline: the workload
 // waits with the reason and the setting that lets it move; with
 // validate.unverifiable: proceed it moves on health and soak alone, and its
 // deploy says what was not validated.
 func TestUnverifiableOptIn(t *testing.T) {
-	src, err := fixtures.Repo(fixtures.AppOfApps)
-	if err != nil {
-		t.Fatal(err)
-	}
 	build := func(proceed bool) fstest.MapFS {
-		fsys := fstest.MapFS{}
-		if err := copyFS(fsys, src); err != nil {
+		fsys, err := fixtures.RepoMap(fixtures.AppOfApps)
+		if err != nil {
 			t.Fatal(err)
 		}
 		o := "apps/search-ui/overlays/gke-eu-1/kustomization.yaml"

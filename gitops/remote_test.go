@@ -3,7 +3,6 @@ package gitops
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"net"
 	"strings"
 	"testing"
@@ -54,12 +53,8 @@ func TestRelSlash(t *testing.T) {
 // gke-eu-1 lists the remote base url, with validate.remote as given.
 func remoteRepo(t *testing.T, url, remote string) fstest.MapFS {
 	t.Helper()
-	src, err := fixtures.Repo(fixtures.AppOfApps)
+	fsys, err := fixtures.RepoMap(fixtures.AppOfApps)
 	if err != nil {
-		t.Fatal(err)
-	}
-	fsys := fstest.MapFS{}
-	if err := copyInto(fsys, src); err != nil {
 		t.Fatal(err)
 	}
 	o := "apps/search-ui/overlays/gke-eu-1/kustomization.yaml"
@@ -198,15 +193,4 @@ func TestRemoteBaseTimeout(t *testing.T) {
 	if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "validate.remote.timeout") {
 		t.Errorf("ValidatePair = %v, want unverifiable naming the timeout", err)
 	}
-}
-
-func copyInto(dst fstest.MapFS, src fs.FS) error {
-	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(src, p)
-		dst[p] = &fstest.MapFile{Data: b}
-		return err
-	})
 }
