@@ -201,21 +201,27 @@ func holds(idx *index.Index, c *object.Commit) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// The tree's entries, not its files: an object.File reads its blob.
+	w := object.NewTreeWalker(t, true, nil)
+	defer w.Close()
 	n := 0
-	same := true
-	err = t.Files().ForEach(func(file *object.File) error {
-		n++
-		e, err := idx.Entry(file.Name)
-		if err != nil || e.Hash != file.Hash || e.Mode != file.Mode {
-			same = false
-			return io.EOF // stop
+	for {
+		name, entry, err := w.Next()
+		if errors.Is(err, io.EOF) {
+			return n == len(idx.Entries), nil
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, err
+		if err != nil {
+			return false, err
+		}
+		if !entry.Mode.IsFile() {
+			continue
+		}
+		n++
+		e, err := idx.Entry(name)
+		if err != nil || e.Hash != entry.Hash || e.Mode != entry.Mode {
+			return false, nil
+		}
 	}
-	return same && n == len(idx.Entries), nil
 }
 
 // mayCreate refuses a new file whose path holds a file git does not

@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"path"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/gitops/render"
 )
 
 // Change is one edit of a file: new content, or a deletion of a file or a
@@ -91,6 +93,31 @@ func (o *overlayFS) Open(name string) (fs.File, error) {
 		return &memDir{name: path.Base(name), ents: ents, info: info}, nil
 	}
 	return f, nil
+}
+
+// ReadFileAtMost reads name unless it holds more than limit bytes, as
+// [render.ReadFileAtMost] describes; a file of the base is read through
+// the base's own method when it has one.
+func (o *overlayFS) ReadFileAtMost(name string, limit int64) ([]byte, int64, error) {
+	if data, ok := o.files[name]; ok {
+		if int64(len(data)) > limit {
+			return nil, int64(len(data)), nil
+		}
+		return data, int64(len(data)), nil
+	}
+	switch {
+	case !fs.ValidPath(name):
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	case o.dirs[name]:
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+	case o.gone(name):
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	b, err := render.ReadFileAtMost(o.base, name, limit)
+	if se := (*render.SizeError)(nil); errors.As(err, &se) {
+		return nil, se.Size, nil
+	}
+	return b, int64(len(b)), err
 }
 
 func (o *overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {

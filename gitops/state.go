@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/gitops/traffic"
 )
 
@@ -166,19 +167,19 @@ func optional(data []byte, err error) ([]byte, bool, error) {
 	return data, err == nil, err
 }
 
-// readFile reads a file of the deployment repo, refusing huge ones. It
-// reads without a Stat first: in a git tree, stating a file costs as much
-// as reading it.
+// readFile reads a file of the deployment repo, refusing a huge one
+// without reading it.
 func readFile(fsys fs.FS, name string) ([]byte, error) {
-	data, err := fs.ReadFile(fsys, name)
+	data, err := render.ReadFileAtMost(fsys, name, MaxFileSize)
+	var se *render.SizeError
+	if errors.As(err, &se) {
+		return nil, inputErr(name, 0, fmt.Errorf("%w: %d bytes, more than %d", ErrTooLarge, se.Size, se.Limit))
+	}
 	if err != nil {
 		if info, serr := fs.Stat(fsys, name); serr == nil && info.IsDir() {
 			return nil, inputErr(name, 0, fmt.Errorf("%w: a directory where a file was expected", ErrMalformed))
 		}
 		return nil, err
-	}
-	if len(data) > MaxFileSize {
-		return nil, inputErr(name, 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data)))
 	}
 	return data, nil
 }

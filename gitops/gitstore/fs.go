@@ -184,20 +184,32 @@ func (t *treeFS) resolve(op, name string, follow bool) (node, error) {
 }
 
 func (t *treeFS) readBlob(h plumbing.Hash) ([]byte, error) {
+	b, _, err := t.readBlobAtMost(h, -1)
+	return b, err
+}
+
+// readBlobAtMost reads the blob h unless it holds more than limit bytes
+// (limit < 0: any size); for a larger one it returns no data and the
+// blob's size. The on-disk storage does not read a large object when it
+// is looked up (see largeObject), so a blob over the limit is never read.
+func (t *treeFS) readBlobAtMost(h plumbing.Hash, limit int64) ([]byte, int64, error) {
 	obj, err := t.s.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", h, err)
+		return nil, 0, fmt.Errorf("read blob %s: %w", h, err)
+	}
+	if limit >= 0 && obj.Size() > limit {
+		return nil, obj.Size(), nil
 	}
 	rd, err := obj.Reader()
 	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", h, err)
+		return nil, 0, fmt.Errorf("read blob %s: %w", h, err)
 	}
 	defer rd.Close()
 	b, err := io.ReadAll(rd)
 	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", h, err)
+		return nil, 0, fmt.Errorf("read blob %s: %w", h, err)
 	}
-	return b, nil
+	return b, int64(len(b)), nil
 }
 
 func (t *treeFS) info(n node) (*fileInfo, error) {
@@ -271,6 +283,25 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	return b, nil
+}
+
+// ReadFileAtMost reads the file name unless it holds more than limit
+// bytes; for a larger file it returns no data and the file's size,
+// without reading it. It is how a caller bounds what a tree makes it
+// read (a 50 MB file in one workload's folder).
+func (t *treeFS) ReadFileAtMost(name string, limit int64) ([]byte, int64, error) {
+	n, err := t.resolve("read", name, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	if n.mode == filemode.Dir {
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+	}
+	b, size, err := t.readBlobAtMost(n.hash, limit)
+	if err != nil {
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return b, size, nil
 }
 
 // ReadDir implements [fs.ReadDirFS].

@@ -3,6 +3,9 @@ package gitstore
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -166,5 +169,51 @@ func TestFSErrors(t *testing.T) {
 	}
 	if _, err := fs.ReadFile(fsys, "apps"); err == nil {
 		t.Error("ReadFile(apps): no error for a directory")
+	}
+}
+
+// TestReadFileAtMost reads a file over the limit as its size alone: the
+// blob's object file is cut short after its header, so a reader that
+// inflated the content would fail.
+func TestReadFileAtMost(t *testing.T) {
+	requireGit(t)
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	big := strings.Repeat("x: y\n", 1<<20) // 5 MiB
+	for name, data := range map[string]string{"big.yaml": big, "small.yaml": "x: y\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitCLI(t, dir, "add", "-A")
+	gitCLI(t, dir, "commit", "-q", "-m", "files")
+	h := strings.TrimSpace(gitCLI(t, dir, "rev-parse", "HEAD:big.yaml"))
+	obj := filepath.Join(dir, ".git", "objects", h[:2], h[2:])
+	if err := os.Truncate(obj, 64); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := r.Resolve("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := r.FS(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := fsys.(interface {
+		ReadFileAtMost(string, int64) ([]byte, int64, error)
+	})
+	if b, size, err := at.ReadFileAtMost("big.yaml", 1<<20); err != nil || b != nil || size != int64(len(big)) {
+		t.Errorf("ReadFileAtMost(big.yaml, 1 MiB) = %d bytes, size %d, %v; want no data, size %d, no error", len(b), size, err, len(big))
+	}
+	if b, size, err := at.ReadFileAtMost("small.yaml", 1<<20); err != nil || string(b) != "x: y\n" || size != 5 {
+		t.Errorf("ReadFileAtMost(small.yaml) = %q, %d, %v", b, size, err)
+	}
+	if _, err := fs.ReadFile(fsys, "big.yaml"); err == nil {
+		t.Error("ReadFile(big.yaml) read a cut-short object without an error: the test proves nothing")
 	}
 }

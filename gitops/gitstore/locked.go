@@ -53,8 +53,8 @@ func (s *lockedStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (pl
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	o, err := s.Storer.EncodedObject(t, h)
-	if err == nil && s.read != nil {
-		s.read.Put(o)
+	if err == nil && s.read != nil && o.Size() <= largeObject {
+		s.read.Put(o) // a larger one is not read yet, and would evict the rest
 	}
 	return o, err
 }
@@ -67,6 +67,11 @@ func (s *lockedStorer) HasEncodedObject(h plumbing.Hash) error {
 }
 
 func (s *lockedStorer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	if s.read != nil {
+		if o, ok := s.read.Get(h); ok {
+			return o.Size(), nil
+		}
+	}
 	s.warm()
 	s.mu.RLock()
 	defer s.mu.RUnlock()

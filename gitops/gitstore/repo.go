@@ -36,6 +36,12 @@ type Store struct {
 	refMu sync.Mutex
 }
 
+// largeObject is the size over which the on-disk storage does not read an
+// object when it is looked up, only when it is read: a tree FS states
+// such a blob before deciding whether to read it. Larger than any file
+// ferry itself writes or reads whole (a CRD of 800 KB).
+const largeObject = 1 << 20
+
 func newRepo(r *git.Repository) *Store {
 	st := r.Storer
 	objects := ""
@@ -47,7 +53,8 @@ func newRepo(r *git.Repository) *Store {
 		// objects live in another directory (commondir).
 		root := fst.Filesystem().Root()
 		if _, err := os.Stat(filepath.Join(root, "commondir")); errors.Is(err, fs.ErrNotExist) {
-			st = filesystem.NewStorage(osfs.New(root, osfs.WithBoundOS()), cache.NewObjectLRUDefault())
+			st = filesystem.NewStorageWithOptions(osfs.New(root, osfs.WithBoundOS()), cache.NewObjectLRUDefault(),
+				filesystem.Options{LargeObjectThreshold: largeObject})
 			objects = filepath.Join(root, "objects")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -25,11 +26,54 @@ const (
 // ErrTooBig is wrapped by the error of a file over a bound.
 var ErrTooBig = errors.New("over ferry's bound for a file kustomize reads")
 
-// bound refuses data, the content of name, when it is over a bound.
-func bound(name string, data []byte) error {
-	if len(data) > MaxFileSize {
-		return fmt.Errorf("%s: %w: %d bytes, more than %d", name, ErrTooBig, len(data), MaxFileSize)
+// A SizeError is a file over a size bound. The file was not read, or
+// not past the bound.
+type SizeError struct {
+	Size  int64 // the file's size; at least Limit+1 when not known
+	Limit int64
+}
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("%d bytes, more than %d", e.Size, e.Limit)
+}
+
+// ReadFileAtMost reads the file name of fsys unless it holds more than
+// limit bytes. A larger file is an *fs.PathError wrapping a *SizeError,
+// and is not read: an fs.FS that knows a file's size before reading it
+// says so through a method of this name (gitstore's trees and gitops'
+// overlays do), and any other is read through its open file, stopping
+// past the limit.
+func ReadFileAtMost(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	if r, ok := fsys.(interface {
+		ReadFileAtMost(name string, limit int64) ([]byte, int64, error)
+	}); ok {
+		b, size, err := r.ReadFileAtMost(name, limit)
+		if err == nil && size > limit {
+			err = &fs.PathError{Op: "read", Path: name, Err: &SizeError{Size: size, Limit: limit}}
+		}
+		return b, err
 	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: &SizeError{Size: fi.Size(), Limit: limit}}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: unwrapPathError(err)}
+	}
+	if int64(len(b)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: &SizeError{Size: int64(len(b)), Limit: limit}}
+	}
+	return b, nil
+}
+
+// bound refuses data, the content of name, when its aliases expand over
+// the bound (ReadFileAtMost bounds its size).
+func bound(name string, data []byte) error {
 	if !bytes.ContainsRune(data, '&') || !bytes.ContainsRune(data, '*') {
 		return nil // no anchor or no alias: nothing expands
 	}

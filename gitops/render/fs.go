@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -53,7 +54,7 @@ func measure(fsys fs.FS, p probe) (digest, []byte, error) {
 	h := sha256.New()
 	switch p.kind {
 	case probeFile:
-		b, err := fs.ReadFile(fsys, p.path)
+		b, err := ReadFileAtMost(fsys, p.path, MaxFileSize)
 		if err != nil {
 			// kustomize reads a resource before trying it as a directory.
 			fi, serr := fs.Stat(fsys, p.path)
@@ -161,6 +162,9 @@ type recordingFS struct {
 	mu    sync.Mutex
 	reads readSet
 	err   error // first error other than "not found": the reads are not cacheable
+	// bounded is the first file refused for a bound: when the build
+	// fails, it is the reason, whatever kustomize made of the refusal.
+	bounded error
 }
 
 var _ filesys.FileSystem = (*recordingFS)(nil)
@@ -251,10 +255,20 @@ func (r *recordingFS) ReadFile(name string) ([]byte, error) { return r.readFile(
 
 func (r *recordingFS) readFile(name string) ([]byte, error) {
 	b, err := r.ask(probe{probeFile, rel(name)})
-	if err != nil {
+	var se *SizeError
+	if errors.As(err, &se) {
+		err = fmt.Errorf("%s: %w: %w", rel(name), ErrTooBig, se)
+	} else if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapPathError(err)}
+	} else {
+		err = bound(rel(name), b)
 	}
-	if err := bound(rel(name), b); err != nil {
+	if err != nil {
+		r.mu.Lock()
+		if r.bounded == nil {
+			r.bounded = err
+		}
+		r.mu.Unlock()
 		return nil, err
 	}
 	return b, nil

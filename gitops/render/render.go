@@ -216,6 +216,11 @@ func (r *Renderer) build(rec *recordingFS, dir string) *entry {
 			// kustomize does not name a kustomization file it cannot parse.
 			err = fmt.Errorf("%s: %w", strings.TrimPrefix(in.bad, "/"), err)
 		}
+		if rec.bounded != nil {
+			// kustomize tries a file it could not read as a folder, and
+			// says that instead.
+			err = rec.bounded
+		}
 		e := &entry{reads: cacheable, err: &BuildError{Overlay: dir, Err: err}}
 		if panicked {
 			e.reads = nil
