@@ -148,6 +148,10 @@ func (b *Bot) land(ctx context.Context, s *Snapshot, out Outcome, changes []gito
 	}
 	pr, err := b.opts.Forge.Propose(ctx, p)
 	if err != nil {
+		if errors.Is(err, gitstore.ErrRefMoved) {
+			out.Skipped = movedWhy(err, "the base moved; the next pass regenerates the stage")
+			return out, nil
+		}
 		return out, err
 	}
 	out.PR = pr.Number

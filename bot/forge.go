@@ -26,7 +26,9 @@ type Forge interface {
 	// ferry/): every open one, and the most recent closed one per branch.
 	PullRequests(ctx context.Context) ([]PullRequest, error)
 	// Propose opens a pull request for p.Branch, or updates the open one,
-	// and returns it.
+	// and returns it. It opens none when the base branch is no longer
+	// where p.Head was made (another run landed a stage since), and
+	// returns an error wrapping gitstore.ErrRefMoved.
 	Propose(ctx context.Context, p Proposal) (*PullRequest, error)
 	// Merge merges pr, or enables auto-merge on it, but only while its head
 	// is head; the squash or merge commit gets msg. It reports whether the

@@ -358,6 +358,14 @@ func (f *Forge) Propose(ctx context.Context, p bot.Proposal) (*bot.PullRequest, 
 		return nil, err
 	}
 	if cur == nil {
+		// A run that planned before another landed this stage would open
+		// a second pull request for it: the stage is made on the base's
+		// head, so a base that moved since means the plan is stale.
+		if !p.Head.IsZero() {
+			if moved, err := f.baseMoved(ctx, p.Head); err != nil || moved {
+				return nil, err
+			}
+		}
 		sctx, cancel := f.step(ctx)
 		cur, _, err = f.rest.PullRequests.Create(sctx, f.o.Owner, f.o.Repo, &gh.NewPullRequest{
 			Title: gh.String(p.Title), Body: gh.String(p.Body), Head: gh.String(p.Branch), Base: gh.String(base),

@@ -226,3 +226,29 @@ func TestPublish(t *testing.T) {
 		t.Errorf("%s is at %s on the forge, want %s", branch, at, c2)
 	}
 }
+
+// TestProposeOnMovedBase: a run that planned before another run landed a
+// stage pushes its branch and then finds the base moved: it opens no
+// pull request (a second one for the same stage), and says the base
+// moved.
+func TestProposeOnMovedBase(t *testing.T) {
+	e := setup(t, fake.Options{})
+	ctx := t.Context()
+	base, err := e.repo.Resolve("refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const branch = "ferry/m/w/pin"
+	c := commit(t, e.repo, base, "pin\n")
+	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, c); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.CommitAs("main", map[string]string{"other.txt": "another run's stage\n"}, "another stage")
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "pin it"})
+	if !errors.Is(err, gitstore.ErrRefMoved) {
+		t.Fatalf("Propose = %+v, %v; want an error wrapping ErrRefMoved", pr, err)
+	}
+	if n := len(e.srv.PRs()); n != 0 {
+		t.Errorf("%d pull requests opened, want none", n)
+	}
+}
