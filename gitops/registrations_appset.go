@@ -366,3 +366,19 @@ func (a applicationSets) text(f Files, workload, cluster string) ([]byte, error)
 	}
 	return a.list(workload).Element(name, data, cluster)
 }
+
+// frame is the rest of the ApplicationSet that registers workload on
+// cluster through a list element (see targets.ApplicationSet.Frame); for
+// the other shapes, the whole ApplicationSet, as targets.Canonical has it.
+func (a applicationSets) frame(f Files, workload, cluster string) ([]byte, error) {
+	name, data, g, m, ok, err := a.readAll(f, workload, cluster)
+	if !ok {
+		return nil, err
+	}
+	if gf, err := a.gitFiles(f, workload, cluster); err != nil {
+		return nil, err
+	} else if gf != nil || g != nil || m != nil {
+		return targets.Canonical(data), nil
+	}
+	return a.list(workload).Frame(name, data, cluster)
+}

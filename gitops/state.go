@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ferry-dev/ferry/gitops/render"
+	"github.com/ferry-dev/ferry/gitops/targets"
 	"github.com/ferry-dev/ferry/gitops/traffic"
 )
 
@@ -220,6 +221,27 @@ func (r *Repo) RegistrationText(workload, cluster string) ([]byte, error) {
 	}
 	data, _, err := optional(f.Read(r.Config.RegistrationFile(workload, cluster)))
 	return data, err
+}
+
+// RegistrationData is what Argo CD or Flux is told for workload on
+// cluster, as targets.Canonical has it: RegistrationText without comments
+// or layout, and for an ApplicationSet's list element the rest of the
+// ApplicationSet as well (the template's destination and path). Equal
+// data is the same registration.
+func (r *Repo) RegistrationData(workload, cluster string) ([]byte, error) {
+	text, err := r.RegistrationText(workload, cluster)
+	if err != nil || text == nil {
+		return text, err
+	}
+	out := targets.Canonical(text)
+	if a, ok := r.regs.(applicationSets); ok {
+		frame, err := a.frame(newEditor(r.fsys), workload, cluster)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, frame...)
+	}
+	return out, nil
 }
 
 // adapterErr makes an adapter's refusal of a file bad input, naming the

@@ -371,6 +371,21 @@ func (wc *workloadCheck) registrationChanged(cluster string) bool {
 	}
 	b, berr := text(wc.base)
 	h, herr := text(wc.head)
+	return berr != nil || herr != nil || !bytes.Equal(b, h) || wc.registrationMoved(cluster)
+}
+
+// registrationMoved reports whether what Argo CD or Flux is told for the
+// workload on cluster differs between base and head: its data, not its
+// comments (see gitops.Repo.RegistrationData).
+func (wc *workloadCheck) registrationMoved(cluster string) bool {
+	data := func(s *side) ([]byte, error) {
+		if s.repo == nil {
+			return nil, nil
+		}
+		return s.repo.RegistrationData(wc.name, cluster)
+	}
+	b, berr := data(wc.base)
+	h, herr := data(wc.head)
 	return berr != nil || herr != nil || !bytes.Equal(b, h)
 }
 
@@ -505,6 +520,14 @@ func (wc *workloadCheck) drainFirst() {
 			wc.add(RuleDrainFirst, reg.File, max(reg.Line, 1), "the registration on %s is removed while its weight was %d; shift its traffic to 0 first", cl, w)
 			continue
 		}
+		if reg, ok := wc.hst.Registrations[cl]; ok && registered(wc.bst, cl) && wc.registrationMoved(cl) && !carries(wc.head.msgs, wc.c.key, "", wc.name) {
+			// Its element, the template's destination or path, a merge
+			// override: Argo CD or Flux would apply the workload
+			// elsewhere, or otherwise, under its traffic.
+			l := firstDiff(wc.base.fsys, wc.head.fsys, reg.File)
+			wc.add(RuleDrainFirst, reg.File, cmp.Or(l, reg.Line, 1), "the registration on %s changes while its weight is %d, in a commit without ferry's seal; shift its traffic to 0 first", cl, w)
+			continue
+		}
 		if dir := wc.bst.Overlays[cl]; dir != "" && wc.hst.Overlays[cl] == "" {
 			f, l := dir, 0
 			if _, err := fs.Stat(wc.base.fsys, path.Join(dir, "kustomization.yaml")); err == nil {
@@ -570,7 +593,8 @@ func (wc *workloadCheck) pinAt() (string, int) {
 }
 
 // carries reports whether one of the commits is sealed by ferry (see
-// convention.Seal) and has the trailers of migration m and workload w.
+// convention.Seal) and has the trailers of migration m (any, when m is "")
+// and workload w.
 // Trailers alone are text anyone can copy. A Ferry-Workload trailer may
 // be repeated or list several workloads separated by commas (one commit
 // for a wave).
@@ -579,7 +603,7 @@ func carries(commits []*object.Commit, key []byte, m, w string) bool {
 		if len(c.ParentHashes) == 0 || !convention.Sealed(key, c.ParentHashes[0].String(), c.TreeHash.String(), c.Message) {
 			continue
 		}
-		if t, ok := convention.ReadTrailers(c.Message); ok && t.Migration == m && slices.Contains(t.Workloads, w) {
+		if t, ok := convention.ReadTrailers(c.Message); ok && (m == "" || t.Migration == m) && slices.Contains(t.Workloads, w) {
 			return true
 		}
 	}

@@ -234,6 +234,31 @@ func TestChange(t *testing.T) {
 		want: []check.Violation{{Rule: 1, Workload: "playlist-api", File: trafficFile,
 			Message: "playlist-api: the change loses track of its traffic: its weights (gke-eu-1=70, gke-us-1=30) were here and the head has none for it, while it still runs on gke-eu-1, gke-us-1; ferry would take it for a workload without traffic"}},
 	}, {
+		name: "destination changed under traffic",
+		msg:  "us-1 has a new API server\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{edit(t, repo, appsetFile, "url: https://10.30.0.1", "url: https://10.99.0.1")}
+		},
+		want: []check.Violation{{Rule: 4, Workload: "playlist-api", File: appsetFile, Line: 18,
+			Message: "playlist-api: the registration on gke-us-1 changes while its weight is 30, in a commit without ferry's seal; shift its traffic to 0 first"}},
+	}, {
+		name: "template path changed under traffic",
+		msg:  "Overlays moved\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{edit(t, repo, appsetFile, "path: 'apps/playlist-api/overlays/{{.cluster}}'", "path: 'apps/playlist-api/envs/{{.cluster}}'")}
+		},
+		want: []check.Violation{
+			{Rule: 4, Workload: "playlist-api", File: appsetFile, Line: 32,
+				Message: "playlist-api: the registration on gke-eu-1 changes while its weight is 70, in a commit without ferry's seal; shift its traffic to 0 first"},
+			{Rule: 4, Workload: "playlist-api", File: appsetFile, Line: 32,
+				Message: "playlist-api: the registration on gke-us-1 changes while its weight is 30, in a commit without ferry's seal; shift its traffic to 0 first"}},
+	}, {
+		name: "a comment in the registration is not a change",
+		msg:  "Explain us-1\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{edit(t, repo, appsetFile, "url: https://10.30.0.1", "url: https://10.30.0.1 # the new control plane")}
+		},
+	}, {
 		name: "pin marker added by hand",
 		msg:  "Pin it myself\n",
 		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {

@@ -111,13 +111,16 @@ func githubForge(t *testing.T, ferry string) forgeRun {
 			if out, err := verify.CombinedOutput(); err != nil {
 				e.problems = append(e.problems, fmt.Sprintf("ferry verify: %v\n%s", err, out))
 			}
-			heads := map[string]int{}
+			heads := map[string][]string{}
 			for _, pr := range srv.PRs() {
 				if pr.State == "open" {
 					e.problems = append(e.problems, fmt.Sprintf("PR #%d (%s) is still open", pr.Number, pr.HeadRef))
 				}
-				if heads[pr.HeadRef]++; heads[pr.HeadRef] == 2 {
-					e.problems = append(e.problems, fmt.Sprintf("two pull requests for %s", pr.HeadRef))
+				heads[pr.HeadRef] = append(heads[pr.HeadRef], fmt.Sprintf("#%d %s merged=%v head %.7s: %q", pr.Number, pr.State, pr.Merged, pr.HeadSHA, pr.Comments))
+			}
+			for ref, prs := range heads {
+				if len(prs) > 1 {
+					e.problems = append(e.problems, fmt.Sprintf("%d pull requests for %s:\n%s", len(prs), ref, strings.Join(prs, "\n")))
 				}
 			}
 			return e
@@ -294,6 +297,10 @@ func TestTwoProcesses(t *testing.T) {
 					}
 				}
 				converged(t, finish(t, ferry, args, env, end), want)
+				if t.Failed() {
+					t.Logf("round %d: the two processes said:\n%s\n----\n%s", round, outs[0], outs[1])
+					return
+				}
 			}
 		})
 	}

@@ -1,7 +1,10 @@
 package targets
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -364,6 +367,74 @@ func (a ApplicationSet) Element(name string, src []byte, cluster string) ([]byte
 	}
 	text, err := elementText(name, src, e.node)
 	return []byte(text), err
+}
+
+// Frame returns, as Canonical does, what Argo CD makes of cluster's
+// element besides the element itself: the rest of the ApplicationSet (the
+// template's destination and path) and the merge overrides that apply to
+// it. Other clusters' elements are left out. It is nil when no element
+// names cluster.
+func (a ApplicationSet) Frame(name string, src []byte, cluster string) ([]byte, error) {
+	els, err := a.find(name, src, []string{cluster})
+	if err != nil {
+		return nil, err
+	}
+	e, ok := els[cluster]
+	if !ok {
+		return nil, nil
+	}
+	skip := map[*yaml.Node]bool{}
+	for _, el := range e.set.elements {
+		skip[el] = true
+	}
+	var frame bytes.Buffer
+	for _, o := range e.set.overrides {
+		for _, ov := range o.elements {
+			skip[ov] = true
+			if o.matches(ov, e.node) {
+				canonical(&frame, ov, nil)
+			}
+		}
+	}
+	canonical(&frame, e.set.doc.root, skip)
+	return frame.Bytes(), nil
+}
+
+// Canonical returns the YAML data of src without its comments, styles and
+// layout: two files with equal output hold equal data. Text that is not
+// YAML is returned as it is.
+func Canonical(src []byte) []byte {
+	var w bytes.Buffer
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return w.Bytes()
+			}
+			return src
+		}
+		canonical(&w, &doc, nil)
+	}
+}
+
+// canonical writes n's content to w, leaving out comments, styles and the
+// nodes in skip: equal output is equal YAML data.
+func canonical(w *bytes.Buffer, n *yaml.Node, skip map[*yaml.Node]bool) {
+	if n == nil || skip[n] {
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		// Not expanded (nine nested aliases are a billion nodes): the
+		// anchor's name stands for it.
+		fmt.Fprintf(w, "*%q", n.Value)
+		return
+	}
+	fmt.Fprintf(w, "%d %s %q [", n.Kind, n.ShortTag(), n.Value)
+	for _, c := range n.Content {
+		canonical(w, c, skip)
+	}
+	w.WriteString("]")
 }
 
 // Removal says whether removing a cluster's element deletes the workload's
