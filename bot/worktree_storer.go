@@ -18,9 +18,11 @@ import (
 // writes through. go-git rewrites the index and refs in place (truncate,
 // then write): a run killed in between left an empty refs/heads/main or a
 // short index, and every later run failed. Here the index is written to a
-// file of its own and renamed over the index, and a ref that already has
-// the value (the branch, which ferry moved with git's lock protocol) is
-// not written again.
+// file of its own and renamed over the index, and no branch is written:
+// the follower's reset would set the branch to the commit it caught up
+// to, and with another ferry process landing a stage in between, that
+// moved main back and lost the stage. Branches move only through ferry's
+// store, with git's lock protocol.
 type followStorer struct {
 	storage.Storer
 	gitDir string
@@ -50,7 +52,7 @@ func (s followStorer) SetIndex(idx *index.Index) error {
 }
 
 func (s followStorer) SetReference(ref *plumbing.Reference) error {
-	if cur, err := s.Storer.Reference(ref.Name()); err == nil && ref.Type() == plumbing.HashReference && cur.Type() == plumbing.HashReference && cur.Hash() == ref.Hash() {
+	if ref.Type() == plumbing.HashReference && ref.Name().IsBranch() {
 		return nil
 	}
 	return s.Storer.SetReference(ref)
