@@ -43,6 +43,7 @@ var (
 	ErrMissingFile  = errors.New("no such file in the repo")
 	ErrAmbiguous    = errors.New("ambiguous")
 	ErrInsideName   = errors.New("part of a longer name")
+	ErrStrayRoute   = errors.New("traffic outside the traffic file")
 )
 
 func inputErr(file string, line int, err error) error {

@@ -35,6 +35,7 @@ type Repo struct {
 	getenv   func(string) string
 	regs     RegistrationAdapter
 	traffic  TrafficAdapter
+	strays   *strayIndex // read when first asked, for this fsys
 }
 
 // At returns r bound to fsys, another tree of the same repo in which only
@@ -44,6 +45,7 @@ type Repo struct {
 func (r *Repo) At(fsys fs.FS) *Repo {
 	c := *r
 	c.fsys = fsys
+	c.strays = &strayIndex{}
 	return &c
 }
 
@@ -139,7 +141,7 @@ func LoadWith(fsys fs.FS, o LoadOptions) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{Config: cfg, Inventory: inv, Migrations: migs, Workloads: ws, fsys: fsys, renderer: o.Renderer}
+	r := &Repo{Config: cfg, Inventory: inv, Migrations: migs, Workloads: ws, fsys: fsys, renderer: o.Renderer, strays: &strayIndex{}}
 	if r.renderer == nil {
 		r.renderer = render.New()
 	}

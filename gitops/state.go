@@ -56,8 +56,26 @@ func (s *State) Clusters() []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// ReadState reads workload w's state.
+// ReadState reads workload w's state. A workload without weights that a
+// route outside its traffic file sends traffic is bad input
+// (ErrStrayRoute): taken for a worker, it would be removed from where
+// that traffic goes.
 func (r *Repo) ReadState(w *Workload) (*State, error) {
+	s, err := r.ReadOwnState(w)
+	if err != nil || s.Weights != nil {
+		return s, err
+	}
+	if sr, ok := r.strayRoute(w.Name); ok {
+		return nil, inputErr(sr.File, sr.Line, fmt.Errorf("%w: this route sends %s traffic (%s), and its traffic file %s has none; ferry shifts only the weights there: move its backends back",
+			ErrStrayRoute, w.Name, sr.Weights, r.Config.TrafficFile(w.Name, "")))
+	}
+	return s, nil
+}
+
+// ReadOwnState is ReadState from the workload's own files alone, without
+// looking for routes elsewhere: what ferry check compares, reporting
+// stray routes as violations of their own.
+func (r *Repo) ReadOwnState(w *Workload) (*State, error) {
 	s := &State{Workload: w.Name, Overlays: maps.Clone(w.Overlays)}
 	files := newEditor(r.fsys)
 	regs, err := r.regs.Read(files, w.Name)

@@ -158,3 +158,37 @@ func TestFluxVariableWeightFollowed(t *testing.T) {
 		t.Errorf("ReadState with an undefined variable: %v, want a *traffic.VarError for %s wrapping ErrVarUndefined", err, patch)
 	}
 }
+
+// A route file renamed (or its backends moved to another file) leaves the
+// workload without a traffic file while a route still sends it traffic:
+// the planner must not take it for a worker, which it would remove from
+// the clusters that serve that traffic.
+func TestReadStateStrayRoute(t *testing.T) {
+	fsys := mapFS(t, "appset-httproute")
+	fsys["traffic/routes/playlist-api.yaml"] = fsys["traffic/playlist-api.yaml"]
+	delete(fsys, "traffic/playlist-api.yaml")
+	repo, err := gitops.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := repo.ReadStates(repo.Workloads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range states {
+		switch st.Workload {
+		case "playlist-api":
+			if !errors.Is(st.Unreadable, gitops.ErrStrayRoute) || !strings.HasPrefix(st.Unreadable.Error(), "traffic/routes/playlist-api.yaml:25: ") {
+				t.Errorf("playlist-api: Unreadable = %v, want ErrStrayRoute at traffic/routes/playlist-api.yaml:25", st.Unreadable)
+			}
+		default:
+			if st.Unreadable != nil {
+				t.Errorf("%s: Unreadable = %v; only playlist-api's traffic went astray", st.Workload, st.Unreadable)
+			}
+		}
+	}
+	w, _ := repo.Workload("playlist-api")
+	if st, err := repo.ReadOwnState(w); err != nil || st.Weights != nil {
+		t.Errorf("ReadOwnState = %v, %v; want no weights and no error (check reports the route itself)", st, err)
+	}
+}

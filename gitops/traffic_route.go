@@ -1,8 +1,16 @@
 package gitops
 
 import (
+	"bytes"
 	"errors"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"sync"
 
+	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/gitops/traffic"
 )
 
@@ -98,4 +106,106 @@ func (r routes) RemoveBackend(f Files, workload, cluster string) error {
 	}
 	f.Write(name, out, res...)
 	return nil
+}
+
+// StrayRoute is a route outside a workload's traffic file that sends it
+// traffic: ferry shifts and checks only the weights of the traffic file,
+// so this route's share is out of its sight.
+type StrayRoute struct {
+	Workload string
+	Weights  traffic.Weights
+	File     string
+	Line     int // the line of the first backend of the workload
+}
+
+// StrayRoutes returns the workloads whose backends the route kind of
+// ferry.yaml finds in the file name, when it is no workload's traffic
+// file. Text that is not such a route is none. The file is parsed once
+// for every workload.
+func (r *Repo) StrayRoutes(name string, data []byte) []StrayRoute {
+	rt, ok := r.traffic.(routes)
+	if !ok || !bytes.Contains(data, []byte(rt.kind)) {
+		return nil
+	}
+	type pair struct{ workload, cluster string }
+	var keys []string
+	pairs := map[string]pair{}
+	for _, w := range r.Workloads {
+		if rt.file(w.Name) == name {
+			return nil
+		}
+		for _, c := range r.Inventory.Names() {
+			k := w.Name + "\x00" + c
+			keys, pairs[k] = append(keys, k), pair{w.Name, c}
+		}
+	}
+	backend := r.Config.Traffic.Backend
+	all := traffic.Route{Kind: rt.kind, Backend: func(k string) string {
+		return r.Config.Expand(backend, pairs[k].workload, pairs[k].cluster)
+	}}
+	ws, err := all.Read(name, data, keys)
+	if err != nil {
+		return nil
+	}
+	by := map[string]*StrayRoute{}
+	for _, k := range slices.Sorted(maps.Keys(ws)) {
+		p := pairs[k]
+		s := by[p.workload]
+		if s == nil {
+			s = &StrayRoute{Workload: p.workload, Weights: traffic.Weights{}, File: name}
+			by[p.workload] = s
+		}
+		s.Weights[p.cluster] = ws[k]
+		if i := bytes.Index(data, []byte(all.Backend(k))); i >= 0 {
+			if l := bytes.Count(data[:i], []byte("\n")) + 1; s.Line == 0 || l < s.Line {
+				s.Line = l
+			}
+		}
+	}
+	var out []StrayRoute
+	for _, w := range slices.Sorted(maps.Keys(by)) {
+		out = append(out, *by[w])
+	}
+	return out
+}
+
+// strayIndex is the stray routes of a tree by workload, found once.
+type strayIndex struct {
+	once sync.Once
+	by   map[string]StrayRoute
+}
+
+// strayRoute returns the first route that sends workload traffic outside
+// its traffic file, among the YAML files under the folder that traffic
+// files live in (traffic.path up to its first placeholder): where a
+// renamed or moved route file goes.
+func (r *Repo) strayRoute(workload string) (StrayRoute, bool) {
+	if _, ok := r.traffic.(routes); !ok {
+		return StrayRoute{}, false
+	}
+	r.strays.once.Do(func() {
+		r.strays.by = map[string]StrayRoute{}
+		dir := r.Config.Traffic.Path
+		if i := strings.IndexByte(dir, '{'); i >= 0 {
+			dir = dir[:i]
+		}
+		dir = strings.TrimSuffix(path.Dir(dir+"x"), "/")
+		fs.WalkDir(r.fsys, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || (path.Ext(p) != ".yaml" && path.Ext(p) != ".yml") {
+				return nil
+			}
+			data, err := render.ReadFileAtMost(r.fsys, p, MaxFileSize)
+			if err != nil {
+				return nil
+			}
+			for _, s := range r.StrayRoutes(p, data) {
+				if _, seen := r.strays.by[s.Workload]; !seen {
+					r.strays.by[s.Workload] = s
+				}
+			}
+			return nil
+		})
+	})
+	s, ok := r.strays.by[workload]
+	return s, ok
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
+	"github.com/ferry-dev/ferry/gitops/traffic"
 )
 
 // The invariants, numbered as in DESIGN.md section 6.
@@ -239,6 +240,7 @@ func (c *checker) change(ctx context.Context, base, head plumbing.Hash) (*Report
 	if err := c.includers(ctx, rep, bs, hs, changed, built); err != nil {
 		return nil, err
 	}
+	rep.Violations = append(rep.Violations, strayRoutes(hs, changed)...)
 	if t := hs.unsealed; t != nil && len(changed) > 0 {
 		// Trailers are text: say so where they would mislead a reader
 		// of the history (the planner ignores them).
@@ -252,6 +254,28 @@ func (c *checker) change(ctx context.Context, base, head plumbing.Hash) (*Report
 			strings.Compare(a.Workload, b.Workload), strings.Compare(a.Message, b.Message))
 	})
 	return rep, nil
+}
+
+// strayRoutes are rule 2 for the changed routes that are no workload's
+// traffic file: a second route sending a workload traffic would keep its
+// share through every shift ferry makes, and on a cluster it removes.
+func strayRoutes(hs *side, changed map[string]bool) []Violation {
+	var out []Violation
+	for _, p := range slices.Sorted(maps.Keys(changed)) {
+		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+			continue
+		}
+		data, err := render.ReadFileAtMost(hs.fsys, p, gitops.MaxFileSize)
+		if err != nil {
+			continue // deleted, or too large to be read as a route
+		}
+		for _, s := range hs.repo.StrayRoutes(p, data) {
+			out = append(out, Violation{Rule: RuleServes, Workload: s.Workload, File: s.File, Line: s.Line,
+				Message: fmt.Sprintf("%s: this route sends it traffic (%s) outside its traffic file %s; ferry shifts and checks only the weights there: put its backends in that file",
+					s.Workload, formatWeights(s.Weights), hs.repo.Config.TrafficFile(s.Workload, ""))})
+		}
+	}
+	return out
 }
 
 // under reports whether a changed path is inside dir.
@@ -396,14 +420,14 @@ func emptyState(name string) *gitops.State {
 func (wc *workloadCheck) run(ctx context.Context) error {
 	wc.bst, wc.hst = emptyState(wc.name), emptyState(wc.name)
 	if wc.bw = workload(wc.base, wc.name); wc.bw != nil {
-		st, err := wc.base.repo.ReadState(wc.bw)
+		st, err := wc.base.repo.ReadOwnState(wc.bw)
 		if err != nil {
 			return fmt.Errorf("base %s: %w", short(wc.base.hash), err)
 		}
 		wc.bst = st
 	}
 	wc.hw = workload(wc.head, wc.name)
-	st, err := wc.head.repo.ReadState(wc.hw)
+	st, err := wc.head.repo.ReadOwnState(wc.hw)
 	if err != nil {
 		return err
 	}
@@ -680,16 +704,7 @@ func firstDiff(base, head fs.FS, name string) int {
 	return max(len(hl), 1)
 }
 
-func formatWeights(ws map[string]int) string {
-	var parts []string
-	for _, c := range slices.Sorted(maps.Keys(ws)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", c, ws[c]))
-	}
-	if len(parts) == 0 {
-		return "no backends"
-	}
-	return strings.Join(parts, ", ")
-}
+func formatWeights(ws map[string]int) string { return traffic.Weights(ws).String() }
 
 func short(h plumbing.Hash) string {
 	if h.IsZero() {

@@ -232,7 +232,9 @@ func TestChange(t *testing.T) {
 			return []gitstore.Change{{Path: trafficFile, Delete: true}, c}
 		},
 		want: []check.Violation{{Rule: 1, Workload: "playlist-api", File: trafficFile,
-			Message: "playlist-api: the change loses track of its traffic: its weights (gke-eu-1=70, gke-us-1=30) were here and the head has none for it, while it still runs on gke-eu-1, gke-us-1; ferry would take it for a workload without traffic"}},
+			Message: "playlist-api: the change loses track of its traffic: its weights (gke-eu-1=70, gke-us-1=30) were here and the head has none for it, while it still runs on gke-eu-1, gke-us-1; ferry would take it for a workload without traffic"},
+			{Rule: 2, Workload: "playlist-api", File: "traffic/routes/playlist-api.yaml", Line: 25,
+				Message: "playlist-api: this route sends it traffic (gke-eu-1=70, gke-us-1=30) outside its traffic file traffic/playlist-api.yaml; ferry shifts and checks only the weights there: put its backends in that file"}},
 	}, {
 		name: "destination changed under traffic",
 		msg:  "us-1 has a new API server\n",
@@ -258,6 +260,27 @@ func TestChange(t *testing.T) {
 		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
 			return []gitstore.Change{edit(t, repo, appsetFile, "url: https://10.30.0.1", "url: https://10.30.0.1 # the new control plane")}
 		},
+	}, {
+		name: "a second route sends traffic to a cluster without the workload",
+		msg:  "Canary on eu-2\n",
+		change: func(t *testing.T, repo *gitstore.Store) []gitstore.Change {
+			return []gitstore.Change{{Path: "traffic/canary/playlist-api-canary.yaml", Data: []byte(`apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: playlist-api-canary
+spec:
+  hostnames: ["canary.playlists.music.example.com"]
+  rules:
+    - backendRefs:
+        - group: net.gke.io
+          kind: ServiceImport
+          name: playlist-api-gke-eu-2
+          port: 80
+          weight: 10
+`)}}
+		},
+		want: []check.Violation{{Rule: 2, Workload: "playlist-api", File: "traffic/canary/playlist-api-canary.yaml", Line: 11,
+			Message: "playlist-api: this route sends it traffic (gke-eu-2=10) outside its traffic file traffic/playlist-api.yaml; ferry shifts and checks only the weights there: put its backends in that file"}},
 	}, {
 		name: "pin marker added by hand",
 		msg:  "Pin it myself\n",

@@ -30,6 +30,18 @@ import (
 // Weights maps each cluster with a backend to its weight.
 type Weights map[string]int
 
+// String is the weights by cluster name: "gke-eu-1=70, gke-us-1=30".
+func (w Weights) String() string {
+	var parts []string
+	for _, c := range slices.Sorted(maps.Keys(w)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", c, w[c]))
+	}
+	if len(parts) == 0 {
+		return "no backends"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Total is the sum of the weights.
 func (w Weights) Total() int {
 	n := 0
