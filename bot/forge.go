@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -75,6 +76,12 @@ type PullRequest struct {
 	// AutoMerge is set while the forge will merge the pull request by
 	// itself once its checks pass.
 	AutoMerge bool
+	// MergeCommit and MergedAt are, for a merged pull request, the
+	// commit its merge made on the base branch and when the forge made
+	// it: a stage's soak counts from then, not from a committer date,
+	// which whoever pushes a commit writes.
+	MergeCommit plumbing.Hash
+	MergedAt    time.Time
 }
 
 // Proposal is a pull request to open or update.

@@ -198,3 +198,75 @@ func TestEventsSinceTheMigration(t *testing.T) {
 		t.Errorf("EventsSince the Migration appeared = %v, %v; want none", since, err)
 	}
 }
+
+// mergedLater is the local forge on which every commit of the base
+// branch was merged two hours after it was made, as a pull request that
+// waited for a review: its merged pull requests say so.
+type mergedLater struct{ *bot.Local }
+
+func (f mergedLater) PullRequests(ctx context.Context) ([]bot.PullRequest, error) {
+	out, err := f.Local.PullRequests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	head, err := f.Repo.Resolve("refs/heads/main")
+	if err != nil {
+		return nil, err
+	}
+	err = f.Repo.Log(ctx, head, func(c *object.Commit) error {
+		out = append(out, bot.PullRequest{Number: len(out) + 100, Branch: "reviewed/" + c.Hash.String(), Head: c.Hash, State: planner.PRMerged,
+			MergeCommit: c.Hash, MergedAt: c.Committer.When.Add(2 * time.Hour)})
+		return nil
+	})
+	return out, err
+}
+
+// A stage's soak counts from when the forge merged it, not from the
+// commit's committer date: 31 minutes after the commit, a stage merged
+// two hours after it was made has not soaked 30 minutes.
+func TestSoakCountsFromTheMerge(t *testing.T) {
+	t.Parallel()
+	run := func(t *testing.T, later bool) (string, int) {
+		fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		repo, _ := newRepo(t, fsys)
+		clk := &clock{t: epoch}
+		local := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
+		var forge bot.Forge = local
+		if later {
+			forge = mergedLater{local}
+		}
+		b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan strings.Builder
+		for range 2 {
+			rep, err := b.Run(t.Context(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			approve(t, repo, local)
+			plan.Reset()
+			rep.Plan.WriteText(&plan)
+			clk.t = clk.t.Add(31 * time.Minute)
+		}
+		head, err := repo.Resolve("main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		repo.Log(t.Context(), head, func(*object.Commit) error { n++; return nil })
+		return plan.String(), n
+	}
+	plain, plainCommits := run(t, false)
+	later, laterCommits := run(t, true)
+	if !strings.Contains(later, "soak 0m of 30m") {
+		t.Errorf("merged two hours after its commit, the stage is not held by its soak:\n%s", later)
+	}
+	if laterCommits >= plainCommits {
+		t.Errorf("%d commits when merged late, %d when merged at once: the soak did not hold the later stages\n%s\n%s", laterCommits, plainCommits, later, plain)
+	}
+}

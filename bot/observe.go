@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"time"
 
 	"github.com/ferry-dev/ferry/bot/convention"
 
@@ -186,6 +187,19 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	prs, err := b.opts.Forge.PullRequests(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// A stage merged through a pull request happened when the forge
+	// merged it.
+	mergedAt := map[string]time.Time{}
+	for _, pr := range prs {
+		if pr.State == planner.PRMerged && !pr.MergeCommit.IsZero() && !pr.MergedAt.IsZero() {
+			mergedAt[pr.MergeCommit.String()] = pr.MergedAt
+		}
+	}
+	for i, e := range in.History {
+		if t, ok := mergedAt[e.Commit]; ok {
+			in.History[i].Time = t
+		}
 	}
 	landed := map[planner.Event]bool{} // by migration, workload and stage
 	for _, e := range in.History {

@@ -287,6 +287,8 @@ func convert(p *gh.PullRequest) bot.PullRequest {
 	switch {
 	case p.GetMerged() || p.MergedAt != nil:
 		pr.State = planner.PRMerged
+		pr.MergeCommit = plumbing.NewHash(p.GetMergeCommitSHA())
+		pr.MergedAt = p.GetMergedAt().Time
 	case p.GetState() == "closed":
 		pr.State = planner.PRClosed
 	}

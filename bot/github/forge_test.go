@@ -371,7 +371,8 @@ func TestAutoMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantPRs := []bot.PullRequest{{Number: pr.Number, Branch: branch, Head: c, State: planner.PRMerged}}
+	wantPRs := []bot.PullRequest{{Number: pr.Number, Branch: branch, Head: c, State: planner.PRMerged,
+		MergeCommit: plumbing.NewHash(got.MergeCommitSHA), MergedAt: got.MergedAt}}
 	if diff := cmp.Diff(wantPRs, prs); diff != "" {
 		t.Errorf("PullRequests mismatch (-want +got):\n%s", diff)
 	}
