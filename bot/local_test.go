@@ -270,3 +270,77 @@ func TestSoakCountsFromTheMerge(t *testing.T) {
 		t.Errorf("%d commits when merged late, %d when merged at once: the soak did not hold the later stages\n%s\n%s", laterCommits, plainCommits, later, plain)
 	}
 }
+
+// A person's edit of a pinned workload (here its weights, shifted by hand)
+// stops that workload, naming the file: the planner does not take it for
+// a stage. Reverting the edit lets the migration go on.
+func TestHandEditOfAPinnedWorkloadStopsIt(t *testing.T) {
+	t.Parallel()
+	fsys, err := fixtures.Repo(fixtures.AppSetHTTPRoute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := newRepo(t, fsys)
+	clk := &clock{t: epoch}
+	forge := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
+	b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func() *planner.Entry {
+		t.Helper()
+		s, err := b.Observe(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range s.Plan.Entries {
+			if e.Workload == "playlist-api" {
+				return &s.Plan.Entries[i]
+			}
+		}
+		t.Fatal("no plan for playlist-api")
+		return nil
+	}
+	if _, err := b.Run(t.Context(), false); err != nil { // pin and deploy
+		t.Fatal(err)
+	}
+	if e := plan(); e.Phase != planner.Deployed {
+		t.Fatalf("playlist-api is %s after the first run, want deployed", e.Phase)
+	}
+	const route = "traffic/playlist-api.yaml"
+	head, err := repo.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := repo.FS(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := fs.ReadFile(tree, route)
+	if err != nil {
+		t.Fatal(err)
+	}
+	person := gitstore.CommitMeta{Author: object.Signature{Name: "Dev", Email: "dev@music.example.com", When: epoch}, Message: "Shift by hand\n"}
+	edited, err := repo.Commit(t.Context(), head, []gitstore.Change{{Path: route, Data: []byte(strings.Replace(string(before), "weight: 70", "weight: 20", 1))}}, person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef("refs/heads/main", head, edited); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(time.Hour)
+	if e := plan(); e.Wait == nil || e.Wait.Kind != planner.GateUnreadable || !strings.Contains(e.Wait.Reason, route) || e.Next != nil {
+		t.Fatalf("after a hand edit of its route, playlist-api plans %+v, want it stopped naming %s", e, route)
+	}
+	person.Message = "Revert the shift\n"
+	reverted, err := repo.Commit(t.Context(), edited, []gitstore.Change{{Path: route, Data: before}}, person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.UpdateRef("refs/heads/main", edited, reverted); err != nil {
+		t.Fatal(err)
+	}
+	if e := plan(); e.Next == nil || e.Next.Stage.Kind != planner.Shift {
+		t.Fatalf("after the revert, playlist-api plans %+v, want its next shift", e)
+	}
+}

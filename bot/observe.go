@@ -183,6 +183,11 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 		if in.History, err = EventsSince(ctx, b.repo, base, files, b.opts.SealKey); err != nil {
 			return nil, err
 		}
+		if in.SealedHistory {
+			if err := b.stopHandEdits(s, in); err != nil {
+				return nil, err
+			}
+		}
 	}
 	prs, err := b.opts.Forge.PullRequests(ctx)
 	if err != nil {
