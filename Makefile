@@ -26,12 +26,11 @@ endif
 TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
 
 ## test: everything CI checks: vet, gofmt, go mod tidy, tests with the race detector,
-## and the real-process tests (kills, two runs at once, a memory ceiling) without it, built
-## as releases are (no cgo); the GitHub forge's kill and two-process tests do not pass every
-## time yet, and run alone: go test -run '/github' ./cmd/ferry
+## and the real-process tests (kills and two runs at once, for the local forge and the
+## GitHub forge against the fake; a memory ceiling) without it, built without cgo
 test: vet fmt tidy-check
 	TMPDIR=$(TEST_TMPDIR) $(GO) test -race -count=1 ./...
-	CGO_ENABLED=0 TMPDIR=$(TEST_TMPDIR) $(GO) test -count=1 -run 'TestRealKills|TestTwoProcesses|TestMemoryCeiling' -skip '/github' ./cmd/ferry
+	CGO_ENABLED=0 TMPDIR=$(TEST_TMPDIR) $(GO) test -count=1 -run 'TestRealKills|TestTwoProcesses|TestMemoryCeiling' ./cmd/ferry
 
 ## demo: a whole migration of 50 workloads on a built-in repo and simulated fleet
 ## (DEMO_FLAGS="--keep /tmp/ferry-demo" keeps the repo to explore)
