@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -188,5 +189,25 @@ func (g Gate) String() string {
 	return fmt.Sprintf("gate %d", int(g.Kind))
 }
 
-// MarshalText writes the gate as String renders it.
-func (g Gate) MarshalText() ([]byte, error) { return []byte(g.String()), nil }
+// gateNames are the kinds' names in JSON, by GateKind.
+var gateNames = [...]string{"", "pinned-by", "unknown-migration", "unexplained", "nothing-to-roll-back", "rolled-back",
+	"aborted", "rolling-back", "paused", "held", "foreign", "closed", "validation", "healthy", "degraded", "soak",
+	"drained", "targets-drained", "removed", "targets-removed", "max-in-flight", "max-open", "unreadable", "ran-before"}
+
+// String is the kind's name: "soak", "max-in-flight".
+func (k GateKind) String() string {
+	if k > 0 && int(k) < len(gateNames) {
+		return gateNames[k]
+	}
+	return "unknown"
+}
+
+// MarshalJSON writes the gate as its kind's name, its text as String
+// renders it, and every problem (validation), as "-o json" shows it.
+func (g Gate) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Gate     string   `json:"gate"`
+		Text     string   `json:"text"`
+		Problems []string `json:"problems,omitempty"`
+	}{g.Kind.String(), g.String(), g.Problems})
+}

@@ -48,30 +48,30 @@ func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 // Plan is the planner's answer: one Entry per (Migration, workload) the
 // Migrations select or pin, sorted by Migration then workload.
 type Plan struct {
-	Now     time.Time
-	Entries []Entry
+	Now     time.Time `json:"now"`
+	Entries []Entry   `json:"entries"`
 }
 
 // Entry is the plan for one workload in one Migration.
 type Entry struct {
-	Migration string
-	Workload  string
-	Phase     Phase
+	Migration string `json:"migration"`
+	Workload  string `json:"workload"`
+	Phase     Phase  `json:"phase"`
 	// Share is the percentage of traffic on the targets now (0 when the
 	// workload has no traffic).
-	Share int
+	Share int `json:"share"`
 	// Next is the action to take now, or nil when the workload waits or
 	// is finished.
-	Next *Action `json:",omitempty"`
+	Next *Action `json:"next,omitempty"`
 	// Wait is the gate that holds the workload, with its figures ("soak
 	// 12m of 30m", "gke-eu-2 not healthy at 3f2a1c0", "maxInFlight 5
 	// reached", "paused", "PR #41 closed unmerged", "validation: ..." as
 	// String renders them). Nil when Next is set or the workload is done.
-	Wait *Gate `json:",omitempty"`
+	Wait *Gate `json:"wait,omitempty"`
 	// BlockedBy is the pull request the workload waits on, when a person's
 	// act on it stops the stage: held, a commit ferry did not write, or
 	// closed without merging.
-	BlockedBy *PR `json:",omitempty"`
+	BlockedBy *PR `json:"blockedBy,omitempty"`
 }
 
 // Finished reports whether no workload has anything left to do: each is
@@ -91,36 +91,36 @@ func (p *Plan) Finished() bool {
 
 // Action is one stage to carry out: the edit to make, as data.
 type Action struct {
-	Migration string
-	Workload  string
-	Stage     Stage
-	From      string
-	To        []string
+	Migration string   `json:"migration"`
+	Workload  string   `json:"workload"`
+	Stage     Stage    `json:"stage"`
+	From      string   `json:"from"`
+	To        []string `json:"to"`
 	// Weights are the weights to set (Shift, Rollback): every cluster with
 	// a backend. Clusters other than the source and the targets keep their
 	// weight; the pool of the source's and targets' weights is split (see
 	// ShiftWeights).
-	Weights map[string]int `json:",omitempty"`
+	Weights map[string]int `json:"weights,omitempty"`
 	// PR is the open pull request already carrying this stage, if any;
 	// the bot updates it rather than opening another.
-	PR int `json:",omitempty"`
+	PR int `json:"pr,omitempty"`
 	// Gates are the gates that passed, with their figures, for the pull
 	// request body: "soak 31m of 30m", "gke-eu-2 healthy at 3f2a1c0".
-	Gates []Gate `json:",omitempty"`
+	Gates []Gate `json:"gates,omitempty"`
 	// Derivation, for a deploy, is every replacement that derives the
 	// targets' files from the source's, as the bot found it: read it
 	// before it happens.
-	Derivation []Replacement `json:",omitempty"`
+	Derivation []Replacement `json:"derivation,omitempty"`
 }
 
 // A Replacement is one source string that becomes a target's in a derived
 // file: Key names it in the inventory (name, a value's key, or
 // workloads.W.key).
 type Replacement struct {
-	File   string
-	Line   int
-	Key    string
-	Old    string
-	New    string
-	Within string `json:",omitempty"` // the dotted name it is part of
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Key    string `json:"key"`
+	Old    string `json:"old"`
+	New    string `json:"new"`
+	Within string `json:"within,omitempty"` // the dotted name it is part of
 }

@@ -292,3 +292,12 @@ func TestGateString(t *testing.T) {
 		}
 	}
 }
+
+// Every gate kind has a name in JSON.
+func TestGateKindNames(t *testing.T) {
+	for k := planner.GatePinnedBy; k <= planner.GateRanBefore; k++ {
+		if k.String() == "unknown" {
+			t.Errorf("gate kind %d has no name", int(k))
+		}
+	}
+}

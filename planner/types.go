@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -147,15 +148,28 @@ const (
 	PRClosed // closed without merging
 )
 
+// MarshalText writes the state's name: open, merged or closed.
+func (s PRState) MarshalText() ([]byte, error) {
+	switch s {
+	case PROpen:
+		return []byte("open"), nil
+	case PRMerged:
+		return []byte("merged"), nil
+	case PRClosed:
+		return []byte("closed"), nil
+	}
+	return nil, fmt.Errorf("unknown pull request state %d", int(s))
+}
+
 // PR is one of ferry's pull requests.
 type PR struct {
-	Number    int
-	Migration string
-	Workload  string
-	Stage     Stage
-	State     PRState
+	Number    int     `json:"number"`
+	Migration string  `json:"migration"`
+	Workload  string  `json:"workload"`
+	Stage     Stage   `json:"stage"`
+	State     PRState `json:"state"`
 	// Held is set when the PR carries the ferry/hold label.
-	Held bool
+	Held bool `json:"held"`
 	// Foreign is set when the PR's head is not the commit ferry pushed.
-	Foreign bool
+	Foreign bool `json:"foreign"`
 }

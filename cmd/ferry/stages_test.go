@@ -125,9 +125,11 @@ func planFinished(t *testing.T, e *env, dir string) bool {
 	}
 	var plan struct {
 		Entries []struct {
-			Phase string
-			Next  json.RawMessage
-			Wait  string
+			Phase string          `json:"phase"`
+			Next  json.RawMessage `json:"next"`
+			Wait  struct {
+				Gate string `json:"gate"`
+			} `json:"wait"`
 		}
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &plan); err != nil {
@@ -135,7 +137,7 @@ func planFinished(t *testing.T, e *env, dir string) bool {
 	}
 	for _, en := range plan.Entries {
 		// As Plan.Finished: done, or stopped for good on its validation.
-		stopped := en.Next == nil && (strings.HasPrefix(en.Wait, "validation") || strings.HasPrefix(en.Wait, "unreadable"))
+		stopped := en.Next == nil && (en.Wait.Gate == "validation" || en.Wait.Gate == "unreadable")
 		if en.Phase != "done" && !stopped {
 			return false
 		}
