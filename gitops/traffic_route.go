@@ -120,43 +120,42 @@ type StrayRoute struct {
 
 // StrayRoutes returns the workloads whose backends the route kind of
 // ferry.yaml finds in the file name, when it is no workload's traffic
-// file. Text that is not such a route is none. The file is parsed once
-// for every workload.
+// file. Text that is not such a route is none.
 func (r *Repo) StrayRoutes(name string, data []byte) []StrayRoute {
 	rt, ok := r.traffic.(routes)
 	if !ok || !bytes.Contains(data, []byte(rt.kind)) {
 		return nil
 	}
-	type pair struct{ workload, cluster string }
-	var keys []string
-	pairs := map[string]pair{}
-	for _, w := range r.Workloads {
-		if rt.file(w.Name) == name {
-			return nil
-		}
-		for _, c := range r.Inventory.Names() {
-			k := w.Name + "\x00" + c
-			keys, pairs[k] = append(keys, k), pair{w.Name, c}
-		}
-	}
-	backend := r.Config.Traffic.Backend
-	all := traffic.Route{Kind: rt.kind, Backend: func(k string) string {
-		return r.Config.Expand(backend, pairs[k].workload, pairs[k].cluster)
-	}}
-	ws, err := all.Read(name, data, keys)
-	if err != nil {
+	idx := r.routeIndex()
+	if idx.traffic[name] {
 		return nil
 	}
+	ws, err := traffic.Route{Kind: rt.kind}.Read(name, data, nil) // by backend name
+	if err != nil || len(ws) == 0 {
+		return nil
+	}
+	idx.named.Do(func() {
+		idx.backends = map[string]backendOf{}
+		for _, w := range r.Workloads {
+			b := rt.route(w.Name).Backend
+			for _, c := range r.Inventory.Names() {
+				idx.backends[b(c)] = backendOf{w.Name, c}
+			}
+		}
+	})
 	by := map[string]*StrayRoute{}
-	for _, k := range slices.Sorted(maps.Keys(ws)) {
-		p := pairs[k]
+	for _, backend := range slices.Sorted(maps.Keys(ws)) {
+		p, ok := idx.backends[backend]
+		if !ok {
+			continue
+		}
 		s := by[p.workload]
 		if s == nil {
 			s = &StrayRoute{Workload: p.workload, Weights: traffic.Weights{}, File: name}
 			by[p.workload] = s
 		}
-		s.Weights[p.cluster] = ws[k]
-		if i := bytes.Index(data, []byte(all.Backend(k))); i >= 0 {
+		s.Weights[p.cluster] = ws[backend]
+		if i := bytes.Index(data, []byte(backend)); i >= 0 {
 			if l := bytes.Count(data[:i], []byte("\n")) + 1; s.Line == 0 || l < s.Line {
 				s.Line = l
 			}
@@ -169,10 +168,32 @@ func (r *Repo) StrayRoutes(name string, data []byte) []StrayRoute {
 	return out
 }
 
-// strayIndex is the stray routes of a tree by workload, found once.
+// strayIndex is what finding stray routes needs, made once per tree:
+// which backend name is whose, every traffic file, and the stray routes
+// under the traffic folder by workload.
 type strayIndex struct {
-	once sync.Once
+	once    sync.Once
+	traffic map[string]bool // every workload's traffic file
+
+	named    sync.Once            // only for a route that is no traffic file
+	backends map[string]backendOf // a backend's name -> its workload and cluster
+
+	walk sync.Once
 	by   map[string]StrayRoute
+}
+
+type backendOf struct{ workload, cluster string }
+
+func (r *Repo) routeIndex() *strayIndex {
+	idx := r.strays
+	idx.once.Do(func() {
+		rt := r.traffic.(routes)
+		idx.traffic = make(map[string]bool, len(r.Workloads))
+		for _, w := range r.Workloads {
+			idx.traffic[rt.file(w.Name)] = true
+		}
+	})
+	return idx
 }
 
 // strayRoute returns the first route that sends workload traffic outside
@@ -183,15 +204,16 @@ func (r *Repo) strayRoute(workload string) (StrayRoute, bool) {
 	if _, ok := r.traffic.(routes); !ok {
 		return StrayRoute{}, false
 	}
-	r.strays.once.Do(func() {
-		r.strays.by = map[string]StrayRoute{}
+	idx := r.routeIndex()
+	idx.walk.Do(func() {
+		idx.by = map[string]StrayRoute{}
 		dir := r.Config.Traffic.Path
 		if i := strings.IndexByte(dir, '{'); i >= 0 {
 			dir = dir[:i]
 		}
 		dir = strings.TrimSuffix(path.Dir(dir+"x"), "/")
 		fs.WalkDir(r.fsys, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || (path.Ext(p) != ".yaml" && path.Ext(p) != ".yml") {
+			if err != nil || d.IsDir() || idx.traffic[p] || (path.Ext(p) != ".yaml" && path.Ext(p) != ".yml") {
 				return nil
 			}
 			data, err := render.ReadFileAtMost(r.fsys, p, MaxFileSize)
@@ -199,13 +221,13 @@ func (r *Repo) strayRoute(workload string) (StrayRoute, bool) {
 				return nil
 			}
 			for _, s := range r.StrayRoutes(p, data) {
-				if _, seen := r.strays.by[s.Workload]; !seen {
-					r.strays.by[s.Workload] = s
+				if _, seen := idx.by[s.Workload]; !seen {
+					idx.by[s.Workload] = s
 				}
 			}
 			return nil
 		})
 	})
-	s, ok := r.strays.by[workload]
+	s, ok := idx.by[workload]
 	return s, ok
 }

@@ -59,7 +59,8 @@ var ErrInconsistent = errors.New("rules weigh the clusters differently")
 type Route struct {
 	Kind string // HTTPRoute or VirtualService
 	// Backend names a cluster's backend: the ServiceImport or Service of
-	// an HTTPRoute, the destination subset of a VirtualService.
+	// an HTTPRoute, the destination subset of a VirtualService. With
+	// Backend nil, Read reads every weighted backend, by its name.
 	Backend func(cluster string) string
 	// Vars is the Flux Kustomization that applies the route, for weights
 	// written as post-build variables (weight: ${EU1_WEIGHT}). With Vars
@@ -104,7 +105,9 @@ func (r Route) find(name string, src []byte, clusters []string) ([]ref, error) {
 	}
 	byBackend := map[string]string{}
 	for _, c := range clusters {
-		byBackend[r.Backend(c)] = c
+		if r.Backend != nil {
+			byBackend[r.Backend(c)] = c
+		}
 	}
 	var out []ref
 	var ks *fluxKS
@@ -127,6 +130,9 @@ func (r Route) find(name string, src []byte, clusters []string) ([]ref, error) {
 			}
 			for j, rf := range refs.Content {
 				c, ok := byBackend[rewrite.Scalar(rewrite.Get(rf, sp.name...))]
+				if r.Backend == nil {
+					c, ok = rewrite.Scalar(rewrite.Get(rf, sp.name...)), true
+				}
 				if !ok {
 					continue
 				}
