@@ -354,16 +354,24 @@ func names(el *yaml.Node, v string) bool {
 	return false
 }
 
-// Element returns the text of cluster's element, or nil when there is
-// none: what registers the workload there.
-func (a ApplicationSet) Element(name string, src []byte, cluster string) ([]byte, error) {
+// one returns cluster's element, or nil when there is none.
+func (a ApplicationSet) one(name string, src []byte, cluster string) (*element, error) {
 	els, err := a.find(name, src, []string{cluster})
 	if err != nil {
 		return nil, err
 	}
-	e, ok := els[cluster]
-	if !ok {
-		return nil, nil
+	if e, ok := els[cluster]; ok {
+		return &e, nil
+	}
+	return nil, nil
+}
+
+// Element returns the text of cluster's element, or nil when there is
+// none: what registers the workload there.
+func (a ApplicationSet) Element(name string, src []byte, cluster string) ([]byte, error) {
+	e, err := a.one(name, src, cluster)
+	if e == nil {
+		return nil, err
 	}
 	text, err := elementText(name, src, e.node)
 	return []byte(text), err
@@ -375,13 +383,9 @@ func (a ApplicationSet) Element(name string, src []byte, cluster string) ([]byte
 // it. Other clusters' elements are left out. It is nil when no element
 // names cluster.
 func (a ApplicationSet) Frame(name string, src []byte, cluster string) ([]byte, error) {
-	els, err := a.find(name, src, []string{cluster})
-	if err != nil {
+	e, err := a.one(name, src, cluster)
+	if e == nil {
 		return nil, err
-	}
-	e, ok := els[cluster]
-	if !ok {
-		return nil, nil
 	}
 	skip := map[*yaml.Node]bool{}
 	for _, el := range e.set.elements {
