@@ -2,13 +2,18 @@ package bot
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/planner"
 )
 
@@ -18,57 +23,178 @@ import (
 // (weights shifted, a cluster added) for a stage and carry on from it.
 // The workload's files are its folder, its registration on each cluster
 // (what Argo CD or Flux is told, comments aside) and its traffic files.
-func (b *Bot) stopHandEdits(s *Snapshot, in *planner.Input) error {
+func (b *Bot) stopHandEdits(ctx context.Context, s *Snapshot, in *planner.Input) error {
 	last := map[string]string{} // workload -> the commit of its last stage
+	stages := map[string]bool{}
 	for _, e := range in.History {
 		last[e.Workload] = e.Commit
+		stages[e.Commit] = true
 	}
-	for i := range in.Workloads {
-		pw := &in.Workloads[i]
+	check := map[string]string{} // pinned workload -> its last stage
+	need := map[string]bool{}
+	for _, pw := range in.Workloads {
 		st := s.States[pw.Name]
 		c, ok := last[pw.Name]
 		if pw.Unreadable != "" || st == nil || st.PinnedBy == "" || !ok || c == s.Base.String() {
 			continue // a pin with no stage behind it is the planner's to refuse
 		}
+		check[pw.Name], need[c] = c, true
+	}
+	if len(check) == 0 {
+		return nil
+	}
+	// Only the commits since that are not ferry's stages can have changed
+	// a pinned workload: ferry's stages of one workload leave the others'
+	// files alone. Walk back to the oldest last stage, once for all.
+	var human []*object.Commit // newest first
+	newer := map[string]int{}  // a last stage -> how many of human are after it
+	err := b.repo.Log(ctx, s.Base, func(c *object.Commit) error {
+		if h := c.Hash.String(); need[h] {
+			newer[h] = len(human)
+			if delete(need, h); len(need) == 0 {
+				return gitstore.ErrStop
+			}
+		}
+		if !stages[c.Hash.String()] {
+			human = append(human, c)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, gitstore.ErrStop) {
+		return err
+	}
+	touched := map[plumbing.Hash]map[string]bool{}
+	for i := range in.Workloads {
+		pw := &in.Workloads[i]
+		c, ok := check[pw.Name]
+		if !ok {
+			continue
+		}
 		w, ok := s.Repo.Workload(pw.Name)
 		if !ok {
 			continue
 		}
-		fsys, err := b.repo.FS(plumbing.NewHash(c))
+		suspect := false
+		for _, h := range human[:newer[c]] {
+			paths, ok := touched[h.Hash]
+			if !ok {
+				if paths, err = changedBy(ctx, h); err != nil {
+					return err
+				}
+				touched[h.Hash] = paths
+			}
+			if touches(s.Repo, w, paths) {
+				suspect = true
+				break
+			}
+		}
+		if !suspect {
+			continue
+		}
+		// A person's commit touched it: compare with where ferry left it
+		// (the change may since have been reverted).
+		then, err := b.repo.FS(plumbing.NewHash(c))
 		if err != nil {
 			return err
 		}
-		if f := handEdited(s.Repo, s.Repo.At(fsys), w); f != "" {
+		if f := handEdited(s.Repo, s.Repo.At(then), w); f != "" {
 			pw.Unreadable = fmt.Sprintf("%s: changed since ferry's last stage of %s (%.7s) by a commit ferry did not seal; while pinned only ferry's stages change it: revert that change to go on", f, pw.Name, c)
 		}
 	}
 	return nil
 }
 
+// changedBy returns the paths commit c changes against its first parent.
+func changedBy(ctx context.Context, c *object.Commit) (map[string]bool, error) {
+	to, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	from := &object.Tree{}
+	if c.NumParents() > 0 {
+		p, err := c.Parent(0)
+		if err != nil {
+			return nil, err
+		}
+		if from, err = p.Tree(); err != nil {
+			return nil, err
+		}
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, from, to, &object.DiffTreeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, ch := range changes {
+		out[ch.From.Name], out[ch.To.Name] = true, true
+	}
+	delete(out, "")
+	return out, nil
+}
+
+// touches reports whether paths hold one of w's files: under its folder,
+// its traffic files, its registration files.
+func touches(r *gitops.Repo, w *gitops.Workload, paths map[string]bool) bool {
+	cfg := r.Config
+	if paths[cfg.TrafficFile(w.Name, "")] {
+		return true
+	}
+	for _, c := range r.Inventory.Names() {
+		if paths[cfg.TrafficFile(w.Name, c)] || paths[cfg.RegistrationFile(w.Name, c)] {
+			return true
+		}
+	}
+	for p := range paths {
+		if strings.HasPrefix(p, w.Dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // handEdited returns the first of w's files that differs between the
-// trees of now and then, or "".
+// trees of now and then, or "". Paths are compared by their git hashes; a
+// registration file that others share (an ApplicationSet of many
+// clusters, a cluster's file of many workloads) is compared by what it
+// tells Argo CD or Flux about w.
 func handEdited(now, then *gitops.Repo, w *gitops.Workload) string {
-	if f := firstDifference(now.FS(), then.FS(), w.Dir); f != "" {
-		return f
+	hash := func(r *gitops.Repo, p string) plumbing.Hash {
+		h, ok := r.FS().(interface {
+			Hash(string) (plumbing.Hash, error)
+		})
+		if !ok {
+			return plumbing.ZeroHash
+		}
+		at, err := h.Hash(p)
+		if err != nil {
+			return plumbing.ZeroHash
+		}
+		return at
+	}
+	if p := w.Dir; hash(now, p) != hash(then, p) || hash(now, p).IsZero() {
+		if f := firstDifference(now.FS(), then.FS(), p); f != "" {
+			return f
+		}
 	}
 	cfg := now.Config
 	files := []string{cfg.TrafficFile(w.Name, "")}
 	for _, c := range now.Inventory.Names() {
-		a, aerr := now.RegistrationData(w.Name, c)
-		b, berr := then.RegistrationData(w.Name, c)
-		if (aerr != nil) != (berr != nil) || !bytes.Equal(a, b) {
-			return cfg.RegistrationFile(w.Name, c)
-		}
 		files = append(files, cfg.TrafficFile(w.Name, c))
 	}
 	slices.Sort(files)
 	for _, f := range slices.Compact(files) {
-		if f == "" {
+		if f != "" && hash(now, f) != hash(then, f) {
+			return f
+		}
+	}
+	for _, c := range now.Inventory.Names() {
+		f := cfg.RegistrationFile(w.Name, c)
+		if hash(now, f) == hash(then, f) && !hash(now, f).IsZero() {
 			continue
 		}
-		a, aerr := fs.ReadFile(now.FS(), f)
-		b, berr := fs.ReadFile(then.FS(), f)
-		if (aerr != nil) != (berr != nil) || !bytes.Equal(a, b) {
+		x, xerr := now.RegistrationData(w.Name, c)
+		y, yerr := then.RegistrationData(w.Name, c)
+		if (xerr != nil) != (yerr != nil) || !bytes.Equal(x, y) {
 			return f
 		}
 	}

@@ -184,7 +184,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 			return nil, err
 		}
 		if in.SealedHistory {
-			if err := b.stopHandEdits(s, in); err != nil {
+			if err := b.stopHandEdits(ctx, s, in); err != nil {
 				return nil, err
 			}
 		}

@@ -285,6 +285,18 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 	return b, nil
 }
 
+// Hash returns the git object hash at name (a blob, or a tree for a
+// directory), not following a symlink at the end: two trees with the same
+// hash at a path hold the same there. Trees on the way are decoded once
+// for the life of the FS.
+func (t *treeFS) Hash(name string) (plumbing.Hash, error) {
+	n, err := t.resolve("stat", name, false)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return n.hash, nil
+}
+
 // ReadFileAtMost reads the file name unless it holds more than limit
 // bytes; for a larger file it returns no data and the file's size,
 // without reading it. It is how a caller bounds what a tree makes it
