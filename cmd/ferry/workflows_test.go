@@ -2,6 +2,7 @@ package main
 
 import (
 	"io/fs"
+	"path"
 	"strings"
 	"testing"
 
@@ -29,10 +30,16 @@ func TestSampleWorkflowsCallRealCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			var wf struct {
-				On   map[string]any `yaml:"on"`
+				On          map[string]any `yaml:"on"`
+				Concurrency struct {
+					Group string `yaml:"group"`
+				} `yaml:"concurrency"`
 				Jobs map[string]struct {
 					Steps []struct {
-						Run string `yaml:"run"`
+						Uses string            `yaml:"uses"`
+						With map[string]any    `yaml:"with"`
+						Run  string            `yaml:"run"`
+						Env  map[string]string `yaml:"env"`
 					} `yaml:"steps"`
 				} `yaml:"jobs"`
 			}
@@ -42,8 +49,30 @@ func TestSampleWorkflowsCallRealCommands(t *testing.T) {
 			if len(wf.On) == 0 || len(wf.Jobs) == 0 {
 				t.Errorf("%s/%s: no triggers or no jobs", name, f)
 			}
+			// The planner also runs when a gate may have opened; the check
+			// also gates a merge queue.
+			want := map[string][]string{
+				"ferry.yml":       {"schedule", "pull_request", "status", "check_suite"},
+				"ferry-check.yml": {"pull_request", "merge_group"},
+			}[path.Base(f)]
+			for _, on := range want {
+				if _, ok := wf.On[on]; !ok {
+					t.Errorf("%s/%s: not run on %s", name, f, on)
+				}
+			}
+			if path.Base(f) == "ferry.yml" && wf.Concurrency.Group == "" {
+				t.Errorf("%s/%s: the planner has no concurrency group: two runs at once", name, f)
+			}
 			for _, job := range wf.Jobs {
 				for _, step := range job.Steps {
+					// GitHub's context pasted into a shell line is a script
+					// injection; it goes through env.
+					if strings.Contains(step.Run, "${{") {
+						t.Errorf("%s/%s: %q interpolates GitHub's context into the shell; pass it through env", name, f, step.Run)
+					}
+					if strings.HasPrefix(step.Uses, "actions/checkout@") && step.With["persist-credentials"] != false {
+						t.Errorf("%s/%s: checkout keeps its credentials; set persist-credentials: false", name, f)
+					}
 					for _, line := range strings.Split(step.Run, "\n") {
 						args := shellWords(line)
 						if len(args) == 0 || args[0] != "ferry" {
