@@ -510,16 +510,22 @@ func (f *Forge) Merge(ctx context.Context, pr *bot.PullRequest, head plumbing.Ha
 		return false, fmt.Errorf("github: pull request #%d is closed", pr.Number)
 	}
 	method := f.methodOf(pr.Branch)
-	err = f.enableAutoMerge(ctx, cur.GetNodeID(), method, head, msg)
-	switch {
-	case err == nil:
-		return false, nil
-	case strings.Contains(err.Error(), "clean status"):
-		// Mergeable now: GitHub refuses auto-merge, merge directly.
-	case strings.Contains(err.Error(), "Head branch was modified"):
-		return false, &HeadMovedError{Number: pr.Number, Want: head}
-	default:
-		return false, f.errorf(err, "github: enable auto-merge of #%d", pr.Number)
+	// Mergeable now (every required check passed): GitHub would refuse
+	// auto-merge for its clean status, so the mutation would be a write
+	// of the budget spent for nothing. Otherwise, auto-merge; a status
+	// GitHub had not computed yet is found clean by the mutation.
+	if cur.GetMergeableState() != "clean" {
+		err = f.enableAutoMerge(ctx, cur.GetNodeID(), method, head, msg)
+		switch {
+		case err == nil:
+			return false, nil
+		case strings.Contains(err.Error(), "clean status"):
+			// Mergeable now: merge directly.
+		case strings.Contains(err.Error(), "Head branch was modified"):
+			return false, &HeadMovedError{Number: pr.Number, Want: head}
+		default:
+			return false, f.errorf(err, "github: enable auto-merge of #%d", pr.Number)
+		}
 	}
 	// A stage is made on the base's head: merged onto a base that moved
 	// since (another run landed a stage), its merge would not be the

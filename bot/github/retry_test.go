@@ -83,7 +83,6 @@ func TestRetryOfAWriteResendsItsBody(t *testing.T) {
 	const branch = "ferry/m/w/pin"
 	c := e.publishPin(t, branch)
 	e.srv.Fail(http.MethodPost, `/pulls$`, 1, 502, nil, "")
-	e.srv.Fail(http.MethodPost, `/graphql$`, 1, 403, map[string]string{"Retry-After": "1"}, fake.SecondaryRateLimitBody)
 	e.srv.Fail(http.MethodPut, `/merge$`, 1, 500, nil, "")
 	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "pin it", Body: "why"})
 	if err != nil {
@@ -93,8 +92,11 @@ func TestRetryOfAWriteResendsItsBody(t *testing.T) {
 	if err != nil || !merged {
 		t.Fatalf("Merge = %v, %v; want merged", merged, err)
 	}
-	if diff := cmp.Diff([]time.Duration{time.Second, time.Second, time.Second}, e.sleeps.got()); diff != "" {
+	if diff := cmp.Diff([]time.Duration{time.Second, time.Second}, e.sleeps.got()); diff != "" {
 		t.Errorf("waits mismatch (-want +got):\n%s", diff)
+	}
+	if ops := e.srv.GraphQLOps(); len(ops) != 0 {
+		t.Errorf("GraphQL %v for a pull request that was mergeable at once; want none (a write for nothing)", ops)
 	}
 	got := e.srv.PR(pr.Number)
 	if got.Title != "pin it" || got.Body != "why" || got.MergeMethod != "squash" {
@@ -250,5 +252,29 @@ func TestProposeOnMovedBase(t *testing.T) {
 	}
 	if n := len(e.srv.PRs()); n != 0 {
 		t.Errorf("%d pull requests opened, want none", n)
+	}
+}
+
+// A GraphQL write refused for a secondary rate limit is sent again after
+// Retry-After: auto-merge of a pull request that waits on a required check.
+func TestRetryOfAGraphQLWrite(t *testing.T) {
+	e := setup(t, fake.Options{RequiredContexts: []string{"ci"}})
+	ctx := t.Context()
+	const branch = "ferry/m/w/pin"
+	c := e.publishPin(t, branch)
+	e.srv.Fail(http.MethodPost, `/graphql$`, 1, 403, map[string]string{"Retry-After": "1"}, fake.SecondaryRateLimitBody)
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "pin it", Body: "why"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := e.forge.Merge(ctx, pr, c, bot.Message{Subject: "pin it", Body: "Ferry-Migration: m\nFerry-Workload: w\nFerry-Stage: pin"})
+	if err != nil || merged {
+		t.Fatalf("Merge = %v, %v; want auto-merge enabled, not merged", merged, err)
+	}
+	if diff := cmp.Diff([]time.Duration{time.Second}, e.sleeps.got()); diff != "" {
+		t.Errorf("waits mismatch (-want +got):\n%s", diff)
+	}
+	if am := e.srv.PR(pr.Number).AutoMerge; am == nil || am.ExpectedHeadOID != c.String() {
+		t.Errorf("auto-merge = %+v, want it enabled for %s", am, c)
 	}
 }
