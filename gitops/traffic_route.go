@@ -130,7 +130,7 @@ func (r *Repo) StrayRoutes(name string, data []byte) []StrayRoute {
 	if idx.traffic[name] {
 		return nil
 	}
-	ws, err := traffic.Route{Kind: rt.kind}.Read(name, data, nil) // by backend name
+	ws, lines, err := traffic.Route{Kind: rt.kind}.ReadLines(name, data, nil) // by backend name
 	if err != nil || len(ws) == 0 {
 		return nil
 	}
@@ -155,10 +155,8 @@ func (r *Repo) StrayRoutes(name string, data []byte) []StrayRoute {
 			by[p.workload] = s
 		}
 		s.Weights[p.cluster] = ws[backend]
-		if i := bytes.Index(data, []byte(backend)); i >= 0 {
-			if l := bytes.Count(data[:i], []byte("\n")) + 1; s.Line == 0 || l < s.Line {
-				s.Line = l
-			}
+		if l := lines[backend]; s.Line == 0 || l < s.Line {
+			s.Line = l
 		}
 	}
 	var out []StrayRoute

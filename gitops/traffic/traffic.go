@@ -173,19 +173,33 @@ func (r Route) find(name string, src []byte, clusters []string) ([]ref, error) {
 
 // Read returns the weight of each cluster that has a backend in the route.
 func (r Route) Read(name string, src []byte, clusters []string) (Weights, error) {
+	w, _, err := r.ReadLines(name, src, clusters)
+	return w, err
+}
+
+// ReadLines is Read, with the line that names each cluster's first
+// backend.
+func (r Route) ReadLines(name string, src []byte, clusters []string) (Weights, map[string]int, error) {
 	refs, err := r.find(name, src, clusters)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w := Weights{}
 	seen := map[string]int{}
+	named := map[string]int{}
 	for _, x := range refs {
-		if prev, ok := w[x.cluster]; ok && prev != x.weight {
-			return nil, fmt.Errorf("%s:%d: %w: %s has weight %d here and %d on line %d", name, x.line, ErrInconsistent, x.cluster, x.weight, prev, seen[x.cluster])
+		if prev, ok := w[x.cluster]; ok {
+			if prev != x.weight {
+				return nil, nil, fmt.Errorf("%s:%d: %w: %s has weight %d here and %d on line %d", name, x.line, ErrInconsistent, x.cluster, x.weight, prev, seen[x.cluster])
+			}
+			continue
 		}
-		w[x.cluster], seen[x.cluster] = x.weight, x.line
+		w[x.cluster], seen[x.cluster], named[x.cluster] = x.weight, x.line, x.line
+		if n := rewrite.Get(x.node, kinds[r.Kind].name...); n != nil {
+			named[x.cluster] = n.Line
+		}
 	}
-	return w, nil
+	return w, named, nil
 }
 
 // Set gives each cluster of weights its weight in every rule that routes to
