@@ -63,6 +63,9 @@ func (b *Bot) stopHandEdits(ctx context.Context, s *Snapshot, in *planner.Input)
 	if err != nil && !errors.Is(err, gitstore.ErrStop) {
 		return err
 	}
+	for c := range need {
+		newer[c] = len(human) // not found on the way: every commit is suspect
+	}
 	touched := map[plumbing.Hash]map[string]bool{}
 	for i := range in.Workloads {
 		pw := &in.Workloads[i]
@@ -74,6 +77,7 @@ func (b *Bot) stopHandEdits(ctx context.Context, s *Snapshot, in *planner.Input)
 		if !ok {
 			continue
 		}
+		st := s.States[pw.Name]
 		suspect := false
 		for _, h := range human[:newer[c]] {
 			paths, ok := touched[h.Hash]
@@ -83,7 +87,7 @@ func (b *Bot) stopHandEdits(ctx context.Context, s *Snapshot, in *planner.Input)
 				}
 				touched[h.Hash] = paths
 			}
-			if touches(s.Repo, w, paths) {
+			if touches(ownFiles(s.Repo, st, w), w, paths) {
 				suspect = true
 				break
 			}
@@ -97,7 +101,7 @@ func (b *Bot) stopHandEdits(ctx context.Context, s *Snapshot, in *planner.Input)
 		if err != nil {
 			return err
 		}
-		if f := handEdited(s.Repo, s.Repo.At(then), w); f != "" {
+		if f := handEdited(s.Repo, s.Repo.At(then), st, w); f != "" {
 			pw.Unreadable = fmt.Sprintf("%s: changed since ferry's last stage of %s (%.7s) by a commit ferry did not seal; while pinned only ferry's stages change it: revert that change to go on", f, pw.Name, c)
 		}
 	}
@@ -132,15 +136,27 @@ func changedBy(ctx context.Context, c *object.Commit) (map[string]bool, error) {
 	return out, nil
 }
 
-// touches reports whether paths hold one of w's files: under its folder,
-// its traffic files, its registration files.
-func touches(r *gitops.Repo, w *gitops.Workload, paths map[string]bool) bool {
+// ownFiles are w's files outside its folder: its traffic files, and its
+// registration files, by ferry.yaml and where its state found them (a
+// generated cluster file, a parent's list).
+func ownFiles(r *gitops.Repo, st *gitops.State, w *gitops.Workload) []string {
 	cfg := r.Config
-	if paths[cfg.TrafficFile(w.Name, "")] {
-		return true
-	}
+	files := []string{cfg.TrafficFile(w.Name, "")}
 	for _, c := range r.Inventory.Names() {
-		if paths[cfg.TrafficFile(w.Name, c)] || paths[cfg.RegistrationFile(w.Name, c)] {
+		files = append(files, cfg.TrafficFile(w.Name, c), cfg.RegistrationFile(w.Name, c))
+	}
+	for _, reg := range st.Registrations {
+		files = append(files, reg.File)
+	}
+	slices.Sort(files)
+	return slices.DeleteFunc(slices.Compact(files), func(f string) bool { return f == "" })
+}
+
+// touches reports whether paths hold one of w's files: under its folder,
+// or one of files.
+func touches(files []string, w *gitops.Workload, paths map[string]bool) bool {
+	for _, f := range files {
+		if paths[f] {
 			return true
 		}
 	}
@@ -154,48 +170,58 @@ func touches(r *gitops.Repo, w *gitops.Workload, paths map[string]bool) bool {
 
 // handEdited returns the first of w's files that differs between the
 // trees of now and then, or "". Paths are compared by their git hashes; a
-// registration file that others share (an ApplicationSet of many
-// clusters, a cluster's file of many workloads) is compared by what it
-// tells Argo CD or Flux about w.
-func handEdited(now, then *gitops.Repo, w *gitops.Workload) string {
-	hash := func(r *gitops.Repo, p string) plumbing.Hash {
-		h, ok := r.FS().(interface {
+// changed registration file, which others may share (an ApplicationSet of
+// many clusters, a cluster's file of many workloads), is compared by what
+// it tells Argo CD or Flux about w.
+func handEdited(now, then *gitops.Repo, st *gitops.State, w *gitops.Workload) string {
+	same := func(p string) bool {
+		type hasher interface {
 			Hash(string) (plumbing.Hash, error)
-		})
-		if !ok {
-			return plumbing.ZeroHash
 		}
-		at, err := h.Hash(p)
-		if err != nil {
-			return plumbing.ZeroHash
+		a, aok := now.FS().(hasher)
+		b, bok := then.FS().(hasher)
+		if aok && bok {
+			x, xerr := a.Hash(p)
+			y, yerr := b.Hash(p)
+			return x == y && (xerr == nil) == (yerr == nil)
 		}
-		return at
+		x, xerr := fs.ReadFile(now.FS(), p)
+		y, yerr := fs.ReadFile(then.FS(), p)
+		return bytes.Equal(x, y) && (xerr == nil) == (yerr == nil)
 	}
-	if p := w.Dir; hash(now, p) != hash(then, p) || hash(now, p).IsZero() {
-		if f := firstDifference(now.FS(), then.FS(), p); f != "" {
+	if !same(w.Dir) {
+		if f := firstDifference(now.FS(), then.FS(), w.Dir); f != "" {
 			return f
 		}
 	}
-	cfg := now.Config
-	files := []string{cfg.TrafficFile(w.Name, "")}
+	registration := map[string]bool{}
 	for _, c := range now.Inventory.Names() {
-		files = append(files, cfg.TrafficFile(w.Name, c))
+		registration[now.Config.RegistrationFile(w.Name, c)] = true
 	}
-	slices.Sort(files)
-	for _, f := range slices.Compact(files) {
-		if f != "" && hash(now, f) != hash(then, f) {
-			return f
+	for _, reg := range st.Registrations {
+		registration[reg.File] = true
+	}
+	var changed []string // registration files
+	for _, f := range ownFiles(now, st, w) {
+		switch {
+		case same(f):
+		case !registration[f]:
+			return f // a traffic file
+		default:
+			changed = append(changed, f)
 		}
 	}
+	if len(changed) == 0 {
+		return ""
+	}
 	for _, c := range now.Inventory.Names() {
-		f := cfg.RegistrationFile(w.Name, c)
-		if hash(now, f) == hash(then, f) && !hash(now, f).IsZero() {
-			continue
-		}
-		x, xerr := now.RegistrationData(w.Name, c)
-		y, yerr := then.RegistrationData(w.Name, c)
+		_, x, xerr := now.RegistrationData(w.Name, c)
+		_, y, yerr := then.RegistrationData(w.Name, c)
 		if (xerr != nil) != (yerr != nil) || !bytes.Equal(x, y) {
-			return f
+			if f, ok := st.Registrations[c]; ok {
+				return f.File
+			}
+			return changed[0]
 		}
 	}
 	return ""

@@ -241,25 +241,26 @@ func (r *Repo) RegistrationText(workload, cluster string) ([]byte, error) {
 	return data, err
 }
 
-// RegistrationData is what Argo CD or Flux is told for workload on
-// cluster, as targets.Canonical has it: RegistrationText without comments
-// or layout, and for an ApplicationSet's list element the rest of the
-// ApplicationSet as well (the template's destination and path). Equal
-// data is the same registration.
-func (r *Repo) RegistrationData(workload, cluster string) ([]byte, error) {
-	text, err := r.RegistrationText(workload, cluster)
+// RegistrationData returns RegistrationText and what Argo CD or Flux is
+// told for workload on cluster, as targets.Canonical has it: the text
+// without comments or layout, and for an ApplicationSet's list element
+// the rest of the ApplicationSet as well (the template's destination and
+// path). Equal data is the same registration; the text also tells a
+// comment (a pin marker) apart.
+func (r *Repo) RegistrationData(workload, cluster string) (text, data []byte, err error) {
+	text, err = r.RegistrationText(workload, cluster)
 	if err != nil || text == nil {
-		return text, err
+		return text, text, err
 	}
-	out := targets.Canonical(text)
+	data = targets.Canonical(text)
 	if a, ok := r.regs.(applicationSets); ok {
 		frame, err := a.frame(newEditor(r.fsys), workload, cluster)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, frame...)
+		data = append(data, frame...)
 	}
-	return out, nil
+	return text, data, nil
 }
 
 // adapterErr makes an adapter's refusal of a file bad input, naming the

@@ -333,6 +333,7 @@ type workloadCheck struct {
 	bst, hst   *gitops.State
 	violations []Violation
 	notes      []Note
+	regDiff    map[string][2]bool // by cluster: text and data differ (registrationDiff)
 }
 
 // workload returns the workload named name in s, or one with no overlays
@@ -382,35 +383,44 @@ func (wc *workloadCheck) ownedPaths(changed map[string]bool) []string {
 }
 
 // registrationChanged reports whether the workload's registration on
-// cluster differs between base and head. In a file of many workloads'
-// registrations, another workload's document changing is not this one's
-// change; text that cannot be read counts as changed, for the reads
-// later to report.
+// cluster differs between base and head, in its text or in its data. In a
+// file of many workloads' registrations, another workload's document
+// changing is not this one's change; text that cannot be read counts as
+// changed, for the reads later to report.
 func (wc *workloadCheck) registrationChanged(cluster string) bool {
-	text := func(s *side) ([]byte, error) {
-		if s.repo == nil {
-			return nil, nil
-		}
-		return s.repo.RegistrationText(wc.name, cluster)
-	}
-	b, berr := text(wc.base)
-	h, herr := text(wc.head)
-	return berr != nil || herr != nil || !bytes.Equal(b, h) || wc.registrationMoved(cluster)
+	text, data := wc.registrationDiff(cluster)
+	return text || data
 }
 
 // registrationMoved reports whether what Argo CD or Flux is told for the
 // workload on cluster differs between base and head: its data, not its
 // comments (see gitops.Repo.RegistrationData).
 func (wc *workloadCheck) registrationMoved(cluster string) bool {
-	data := func(s *side) ([]byte, error) {
+	_, data := wc.registrationDiff(cluster)
+	return data
+}
+
+// registrationDiff compares the registration on cluster of base and head,
+// once: whether the text differs, and whether the data does.
+func (wc *workloadCheck) registrationDiff(cluster string) (text, data bool) {
+	if d, ok := wc.regDiff[cluster]; ok {
+		return d[0], d[1]
+	}
+	read := func(s *side) ([]byte, []byte, error) {
 		if s.repo == nil {
-			return nil, nil
+			return nil, nil, nil
 		}
 		return s.repo.RegistrationData(wc.name, cluster)
 	}
-	b, berr := data(wc.base)
-	h, herr := data(wc.head)
-	return berr != nil || herr != nil || !bytes.Equal(b, h)
+	bt, bd, berr := read(wc.base)
+	ht, hd, herr := read(wc.head)
+	failed := berr != nil || herr != nil
+	text, data = failed || !bytes.Equal(bt, ht), failed || !bytes.Equal(bd, hd)
+	if wc.regDiff == nil {
+		wc.regDiff = map[string][2]bool{}
+	}
+	wc.regDiff[cluster] = [2]bool{text, data}
+	return text, data
 }
 
 func emptyState(name string) *gitops.State {
