@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/ferry-dev/ferry/bot"
 )
 
@@ -114,5 +116,35 @@ func TestFollowWorktreeRefuses(t *testing.T) {
 				t.Errorf("git status changed from %q to %q: ferry wrote before refusing", before, after)
 			}
 		})
+	}
+}
+
+// TestFollowerNeverMovesTheBranch: a follower's catch-up ends with a reset
+// of the index to the commit it caught up to. go-git's reset also sets the
+// branch to that commit, so with another ferry process landing a stage in
+// between, main went back and the stage was lost (found by
+// TestTwoProcesses). The follower must leave the branch where it is.
+func TestFollowerNeverMovesTheBranch(t *testing.T) {
+	dir := t.TempDir()
+	gitIn(t, dir, "init", "-q", "-b", "main")
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "one")
+	one := gitIn(t, dir, "rev-parse", "HEAD")
+	f, err := bot.FollowWorktree(dir, "main")
+	if err != nil || f == nil {
+		t.Fatalf("FollowWorktree = %v, %v", f, err)
+	}
+	// Another process lands a stage: main moves on.
+	two := gitIn(t, dir, "commit-tree", "-p", one, "-m", "two", gitIn(t, dir, "rev-parse", "HEAD^{tree}"))
+	gitIn(t, dir, "update-ref", "refs/heads/main", two, one)
+	// This follower's catch-up, which read main before it moved, ends.
+	if err := f.ResetIndexTo(plumbing.NewHash(one)); err != nil {
+		t.Fatal(err)
+	}
+	if at := gitIn(t, dir, "rev-parse", "main"); at != two {
+		t.Errorf("main is at %.7s after the follower's reset, want %.7s where the other process put it", at, two)
 	}
 }
