@@ -282,11 +282,7 @@ func TestHandEditOfAPinnedWorkloadStopsIt(t *testing.T) {
 	}
 	repo, _ := newRepo(t, fsys)
 	clk := &clock{t: epoch}
-	forge := &bot.Local{Repo: repo, Base: "main", Author: bot.DefaultAuthor, Now: clk.Now}
-	b, err := bot.New(repo, bot.Options{Forge: forge, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _ := newLocal(t, repo, clk)
 	plan := func() *planner.Entry {
 		t.Helper()
 		s, err := b.Observe(t.Context())
