@@ -1,6 +1,7 @@
 package gitops_test
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"strings"
@@ -190,5 +191,56 @@ func TestReadStateStrayRoute(t *testing.T) {
 	w, _ := repo.Workload("playlist-api")
 	if st, err := repo.ReadOwnState(w); err != nil || st.Weights != nil {
 		t.Errorf("ReadOwnState = %v, %v; want no weights and no error (check reports the route itself)", st, err)
+	}
+}
+
+// A comment in a registration file is no change of what Argo CD or Flux
+// is told, in every registration shape of the sample repos; the data of
+// each registered cluster is there to compare.
+func TestRegistrationDataIgnoresComments(t *testing.T) {
+	for _, name := range fixtures.Names() {
+		t.Run(name, func(t *testing.T) {
+			fsys := mapFS(t, name)
+			repo, err := gitops.Load(fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			states, err := repo.ReadStates(repo.Workloads)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type pair struct{ w, c string }
+			before := map[pair][]byte{}
+			files := map[string]bool{}
+			for _, st := range states {
+				for c, reg := range st.Registrations {
+					_, data, err := repo.RegistrationData(st.Workload, c)
+					if err != nil || len(data) == 0 {
+						t.Fatalf("RegistrationData(%s, %s) = %q, %v; want its data", st.Workload, c, data, err)
+					}
+					before[pair{st.Workload, c}] = data
+					files[reg.File] = true
+				}
+			}
+			if len(before) == 0 {
+				t.Fatal("no registration in the sample repo")
+			}
+			for f := range files {
+				data := append([]byte(nil), fsys[f].Data...)
+				if !bytes.HasSuffix(data, []byte("\n")) {
+					data = append(data, '\n') // a file without a final newline
+				}
+				fsys[f] = &fstest.MapFile{Data: append(data, "# reviewed by the platform team\n"...)}
+			}
+			edited, err := gitops.Load(fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p, want := range before {
+				if _, got, err := edited.RegistrationData(p.w, p.c); err != nil || !bytes.Equal(got, want) {
+					t.Errorf("RegistrationData(%s, %s) changed with a comment (%v)", p.w, p.c, err)
+				}
+			}
+		})
 	}
 }
