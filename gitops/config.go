@@ -86,12 +86,24 @@ type HealthConfig struct {
 	// with write access can post a status of any context. Required with
 	// github-status.
 	Reporters []string `yaml:"reporters"`
+	// Kubeconfig is the kubeconfig file that reaches a cluster's API
+	// server, for health kind flux: a path that may hold {cluster} and
+	// inventory placeholders (a file per cluster), relative to the
+	// directory ferry runs in. When absent, the files of $KUBECONFIG, or
+	// ~/.kube/config.
+	Kubeconfig string `yaml:"kubeconfig"`
+	// KubeContext is the kubeconfig context of a cluster, for health kind
+	// flux (placeholders allowed). When absent: the context named like
+	// the cluster; failing that, when Kubeconfig names a file per
+	// cluster, that file's current context.
+	KubeContext string `yaml:"kubeContext"`
 }
 
 // The kinds of Health.
 const (
 	HealthGitHubStatus = "github-status"
 	HealthArgoCD       = "argocd"
+	HealthFlux         = "flux"
 	HealthNone         = "none"
 )
 
@@ -353,7 +365,7 @@ func (c *Config) check(root *yaml.Node) error {
 	case "":
 		// No default: a repo that forgot its health gate must not run
 		// without one.
-		return fail(fmt.Errorf("%w: health.kind: say how ferry learns that a cluster runs a workload healthily: %s, %s, or %s (no health gate: soak alone gates each stage)", ErrMissingField, HealthGitHubStatus, HealthArgoCD, HealthNone), "health")
+		return fail(fmt.Errorf("%w: health.kind: say how ferry learns that a cluster runs a workload healthily: %s, %s, %s, or %s (no health gate: soak alone gates each stage)", ErrMissingField, HealthGitHubStatus, HealthArgoCD, HealthFlux, HealthNone), "health")
 	case HealthGitHubStatus, HealthArgoCD:
 		if c.Health.Context == "" && c.Health.Kind == HealthGitHubStatus {
 			return fail(fmt.Errorf("%w: health.context", ErrMissingField), "health")
@@ -361,9 +373,13 @@ func (c *Config) check(root *yaml.Node) error {
 		if len(c.Health.Reporters) == 0 && c.Health.Kind == HealthGitHubStatus {
 			return fail(fmt.Errorf("%w: health.reporters: name the GitHub Apps (as <slug>[bot]) or users whose statuses and check runs count, such as argocd-notifications[bot]: anyone who can push can post a status", ErrMissingField), "health")
 		}
+	case HealthFlux:
+		if c.Health.Context == "" {
+			return fail(fmt.Errorf("%w: health.context: name the Flux Kustomization that applies a workload on a cluster, as [namespace/]name with placeholders, such as flux-system/{workload}", ErrMissingField), "health")
+		}
 	case HealthNone:
 	default:
-		return fail(fmt.Errorf("%w: health.kind %q is not one of %s, %s, %s", ErrUnknownName, c.Health.Kind, HealthGitHubStatus, HealthArgoCD, HealthNone), "health", "kind")
+		return fail(fmt.Errorf("%w: health.kind %q is not one of %s, %s, %s, %s", ErrUnknownName, c.Health.Kind, HealthGitHubStatus, HealthArgoCD, HealthFlux, HealthNone), "health", "kind")
 	}
 	pr := &c.PullRequests
 	if pr.AutoMerge == nil {

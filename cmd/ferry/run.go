@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/bot/argocd"
+	"github.com/ferry-dev/ferry/bot/flux"
 	ghforge "github.com/ferry-dev/ferry/bot/github"
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
@@ -51,7 +53,7 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 	}
 	o.defaultBase(repo)
 	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor, Now: o.now}
-	health, err := argoHealth(repo, o.base, o.getenv)
+	health, err := engineHealth(repo, o.base, o.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +67,12 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 	})
 }
 
-// argoHealth returns the Argo CD health provider when ferry.yaml at the
-// base asks for health kind argocd, from ARGOCD_SERVER and
-// ARGOCD_AUTH_TOKEN (the argocd CLI's variables); nil otherwise.
-func argoHealth(repo *gitstore.Store, base string, getenv func(string) string) (bot.HealthProvider, error) {
+// engineHealth returns the health provider of the GitOps engine that
+// ferry.yaml at the base names: Argo CD (health kind argocd), from
+// ARGOCD_SERVER and ARGOCD_AUTH_TOKEN (the argocd CLI's variables), or
+// Flux (health kind flux), through each cluster's kubeconfig; nil for the
+// other kinds.
+func engineHealth(repo *gitstore.Store, base string, getenv func(string) string) (bot.HealthProvider, error) {
 	h, err := repo.Resolve("refs/heads/" + base)
 	if err != nil {
 		return nil, err
@@ -78,21 +82,89 @@ func argoHealth(repo *gitstore.Store, base string, getenv func(string) string) (
 		return nil, err
 	}
 	cfg, err := gitops.LoadBoundConfig(fsys)
-	if err != nil || cfg.Health.Kind != gitops.HealthArgoCD {
+	if err != nil {
 		return nil, err
 	}
-	server, token := getenv("ARGOCD_SERVER"), getenv("ARGOCD_AUTH_TOKEN")
-	if server == "" || token == "" {
-		return nil, usageErrorf("%s: health kind argocd needs ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", gitops.ConfigFile)
+	isAncestor := func(ancestor, descendant string) (bool, error) {
+		return repo.IsAncestor(context.Background(), gitstore.ParseHash(ancestor), gitstore.ParseHash(descendant))
 	}
-	if !strings.Contains(server, "://") {
-		server = "https://" + server
+	switch cfg.Health.Kind {
+	case gitops.HealthArgoCD:
+		server, token := getenv("ARGOCD_SERVER"), getenv("ARGOCD_AUTH_TOKEN")
+		if server == "" || token == "" {
+			return nil, usageErrorf("%s: health kind argocd needs ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", gitops.ConfigFile)
+		}
+		if !strings.Contains(server, "://") {
+			server = "https://" + server
+		}
+		return &argocd.Health{Server: server, Token: token, App: cfg.HealthContext, IsAncestor: isAncestor}, nil
+	case gitops.HealthFlux:
+		return fluxHealth(cfg, getenv, isAncestor), nil
 	}
-	return &argocd.Health{Server: server, Token: token,
-		App: cfg.HealthContext,
-		IsAncestor: func(ancestor, descendant string) (bool, error) {
-			return repo.IsAncestor(context.Background(), gitstore.ParseHash(ancestor), gitstore.ParseHash(descendant))
-		}}, nil
+	return nil, nil
+}
+
+// fluxHealth reads each cluster's Flux through the kubeconfig that
+// health.kubeconfig and health.kubeContext name (see gitops.HealthConfig).
+// A cluster's client is made when first asked for.
+func fluxHealth(cfg *gitops.Config, getenv func(string) string, isAncestor func(a, d string) (bool, error)) *flux.Health {
+	clients := map[string]*flux.Client{}
+	return &flux.Health{
+		IsAncestor: isAncestor,
+		Kustomization: func(workload, cluster string) (string, string) {
+			ns, name, ok := strings.Cut(cfg.HealthContext(workload, cluster), "/")
+			if !ok {
+				return "flux-system", ns
+			}
+			return ns, name
+		},
+		Client: func(cluster string) (*flux.Client, error) {
+			if c, ok := clients[cluster]; ok {
+				return c, nil
+			}
+			c, err := kubeClient(cfg, getenv, cluster)
+			if err != nil {
+				return nil, usageErrorf("%s: health kind flux, cluster %s: %v", gitops.ConfigFile, cluster, err)
+			}
+			clients[cluster] = c
+			return c, nil
+		},
+	}
+}
+
+// kubeClient is the API client of cluster that ferry.yaml's health block
+// names.
+func kubeClient(cfg *gitops.Config, getenv func(string) string, cluster string) (*flux.Client, error) {
+	var paths []string
+	perCluster := false
+	if t := cfg.Health.Kubeconfig; t != "" {
+		p := cfg.Expand(t, "", cluster)
+		perCluster = p != t
+		paths = []string{p}
+	} else if env := getenv("KUBECONFIG"); env != "" {
+		for _, p := range filepath.SplitList(env) {
+			if p != "" {
+				paths = append(paths, p)
+			}
+		}
+	} else if home := getenv("HOME"); home != "" {
+		paths = []string{filepath.Join(home, ".kube", "config")}
+	}
+	k, err := flux.LoadKubeconfig(paths...)
+	if err != nil {
+		return nil, err
+	}
+	name := cluster
+	switch {
+	case cfg.Health.KubeContext != "":
+		name = cfg.Expand(cfg.Health.KubeContext, "", cluster)
+	case k.HasContext(cluster):
+	case perCluster:
+		name = "" // the file's current context
+	default:
+		return nil, fmt.Errorf("no kubeconfig context named %q in %s: name one with health.kubeContext, or a file per cluster with health.kubeconfig", cluster, strings.Join(paths, string(filepath.ListSeparator)))
+	}
+	return k.Client(name)
 }
 
 type runOptions struct {
@@ -343,7 +415,7 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 	if cfg.Health.Kind == gitops.HealthGitHubStatus {
 		bo.Health = &ghforge.Statuses{Client: forge.Client(), Owner: gopts.Owner, Repo: gopts.Repo, Ref: o.base, Reporters: cfg.Health.Reporters,
 			Context: cfg.HealthContext}
-	} else if bo.Health, err = argoHealth(repo, o.base, o.getenv); err != nil {
+	} else if bo.Health, err = engineHealth(repo, o.base, o.getenv); err != nil {
 		return nil, err
 	}
 	return bot.New(repo, bo)
