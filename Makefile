@@ -17,7 +17,7 @@ export FERRY_CORPUS := $(abspath $(FERRY_CORPUS))
 endif
 
 .DEFAULT_GOAL := test
-.PHONY: test demo fmt fmt-fix vet lint tidy-check bench fuzz
+.PHONY: test demo e2e fmt fmt-fix vet lint tidy-check bench fuzz
 
 # The tests write many small git objects. On this kind of machine creating
 # a file on disk costs about a millisecond and on tmpfs about 16 µs, so the
@@ -37,6 +37,17 @@ test: vet fmt tidy-check
 demo:
 	$(GO) run ./cmd/ferry demo $(DEMO_FLAGS)
 
+# Where fixtures/e2e/build.sh keeps the control planes it builds.
+FERRY_E2E_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ferry-e2e
+export FERRY_E2E_CACHE
+
+## e2e: real control planes: builds once (about 25 minutes cold) etcd, Kubernetes, kwok
+## and Flux from pinned modules, starts two clusters on loopback each with its own Flux,
+## and migrates a repo between them with ferry run while a load balancer counts requests
+e2e:
+	fixtures/e2e/build.sh
+	FERRY_E2E_BIN=$(FERRY_E2E_CACHE)/bin $(GO) test -tags e2e -count=1 -v -timeout 30m -run TestMigration ./fixtures/e2e
+
 ## fmt: fail if any Go file is not gofmt-formatted
 fmt:
 	@files=$$(gofmt -l .); \
@@ -50,9 +61,10 @@ fmt:
 fmt-fix:
 	gofmt -w .
 
-## vet: go vet
+## vet: go vet (the e2e test's package too, which needs a build tag)
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./fixtures/e2e
 
 ## lint: staticcheck, at a pinned version
 lint:

@@ -271,6 +271,8 @@ func TestLoadBadInput(t *testing.T) {
 			wantErr: gitops.ErrMissingField, file: "ferry.yaml", line: 1, msg: "health.kind"},
 		{name: "statuses from anyone", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "health:\n  kind: none\n", "health:\n  kind: github-status\n  context: \"argocd/{workload}-{cluster}\"\n", 1)},
 			wantErr: gitops.ErrMissingField, file: "ferry.yaml", line: 14, msg: "health.reporters"},
+		{name: "flux health without a Kustomization", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "health:\n  kind: none\n", "health:\n  kind: flux\n  kubeconfig: kube/{cluster}\n", 1)},
+			wantErr: gitops.ErrMissingField, file: "ferry.yaml", line: 14, msg: "health.context: name the Flux Kustomization"},
 		{name: "zero maxOpen", change: map[string]string{"ferry.yaml": goodRepo["ferry.yaml"] + "pullRequests:\n  maxOpen: 0\n"},
 			wantErr: gitops.ErrBadName, file: "ferry.yaml", line: 16, msg: "pullRequests.maxOpen: 0 is not a positive whole number"},
 		{name: "no soak", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "  soak: 30m\n", "", 1)},

@@ -139,6 +139,20 @@ const (
 	Degraded
 )
 
+func (h Health) String() string {
+	switch h {
+	case Unknown:
+		return "Unknown"
+	case Progressing:
+		return "Progressing"
+	case Healthy:
+		return "Healthy"
+	case Degraded:
+		return "Degraded"
+	}
+	return fmt.Sprintf("Health(%d)", int(h))
+}
+
 // PRState is the state of a pull request.
 type PRState int
 
