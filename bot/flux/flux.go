@@ -44,8 +44,9 @@ type Health struct {
 	Kustomization func(workload, cluster string) (namespace, name string)
 	// IsAncestor reports whether commit ancestor is an ancestor of commit
 	// descendant (full hex hashes), so that a cluster that applied a later
-	// commit counts as running the asked one. When nil, only the asked
-	// commit itself counts.
+	// commit counts as running the asked one; a descendant the caller's
+	// copy of the repo lacks yet is best reported as false. When nil, only
+	// the asked commit itself counts.
 	IsAncestor func(ancestor, descendant string) (bool, error)
 }
 
@@ -230,9 +231,6 @@ func (h *Health) at(commit, revision string) (bool, error) {
 		return false, nil
 	}
 	ok, err := h.IsAncestor(commit, r)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return false, nil // a commit newer than ferry's copy: the next pass sees it
-	}
 	if err != nil {
 		return false, fmt.Errorf("is %s an ancestor of %s: %w", commit, r, err)
 	}

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/ferry-dev/ferry/bot/flux"
+	"github.com/ferry-dev/ferry/fixtures"
 	"github.com/ferry-dev/ferry/gitops"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
 )
 
 // TestFluxKubeconfig: which kubeconfig and context reach each cluster's
@@ -63,5 +70,36 @@ func TestFluxKubeconfig(t *testing.T) {
 				t.Errorf("server %s, want %s", c.Server, tt.want)
 			}
 		})
+	}
+}
+
+// TestFluxHealthNewerCommit: a cluster whose Flux applied a commit that
+// ferry's copy of the repo does not have yet is not at the asked commit,
+// and the pass goes on (no error).
+func TestFluxHealthNewerCommit(t *testing.T) {
+	fsys, err := fixtures.Repo(fixtures.FluxSharedPaths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, head, err := fixtures.GitRepo(context.Background(), t.TempDir(), true, fsys, gitstore.CommitMeta{
+		Author: object.Signature{Name: "Platform", Email: "platform@example.com", When: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, Message: "deploy repo\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &gitops.Config{Health: gitops.HealthConfig{Kind: gitops.HealthFlux, Context: "{workload}"}}
+	h, err := engineHealth(cfg, repo, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh, ok := h.(*flux.Health)
+	if !ok {
+		t.Fatalf("health kind flux gave a %T", h)
+	}
+	unknown := strings.Repeat("ab", 20)
+	if at, err := fh.IsAncestor(head.String(), unknown); at || err != nil {
+		t.Errorf("IsAncestor(head, a commit ferry lacks) = %v, %v; want false, nil", at, err)
+	}
+	if ns, name := fh.Kustomization("quotes", "gke-eu-1"); ns != "flux-system" || name != "quotes" {
+		t.Errorf("Kustomization = %s/%s, want flux-system/quotes", ns, name)
 	}
 }

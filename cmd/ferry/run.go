@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-dev/ferry/bot"
@@ -53,7 +54,11 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 	}
 	o.defaultBase(repo)
 	forge := &bot.Local{Repo: repo, Base: o.base, Author: bot.DefaultAuthor, Now: o.now}
-	health, err := engineHealth(repo, o.base, o.getenv)
+	cfg, err := baseConfig(repo, o.base)
+	if err != nil {
+		return nil, err
+	}
+	health, err := engineHealth(cfg, repo, o.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +72,8 @@ func (o *repoOptions) newBot(ro *runOptions, progress io.Writer) (*bot.Bot, erro
 	})
 }
 
-// engineHealth returns the health provider of the GitOps engine that
-// ferry.yaml at the base names: Argo CD (health kind argocd), from
-// ARGOCD_SERVER and ARGOCD_AUTH_TOKEN (the argocd CLI's variables), or
-// Flux (health kind flux), through each cluster's kubeconfig; nil for the
-// other kinds.
-func engineHealth(repo *gitstore.Store, base string, getenv func(string) string) (bot.HealthProvider, error) {
+// baseConfig is ferry.yaml at the head of base.
+func baseConfig(repo *gitstore.Store, base string) (*gitops.Config, error) {
 	h, err := repo.Resolve("refs/heads/" + base)
 	if err != nil {
 		return nil, err
@@ -81,12 +82,23 @@ func engineHealth(repo *gitstore.Store, base string, getenv func(string) string)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := gitops.LoadBoundConfig(fsys)
-	if err != nil {
-		return nil, err
-	}
+	return gitops.LoadBoundConfig(fsys)
+}
+
+// engineHealth returns the health provider of the GitOps engine that
+// ferry.yaml (cfg) names: Argo CD (health kind argocd), from
+// ARGOCD_SERVER and ARGOCD_AUTH_TOKEN (the argocd CLI's variables), or
+// Flux (health kind flux), through each cluster's kubeconfig; nil for the
+// other kinds.
+func engineHealth(cfg *gitops.Config, repo *gitstore.Store, getenv func(string) string) (bot.HealthProvider, error) {
 	isAncestor := func(ancestor, descendant string) (bool, error) {
-		return repo.IsAncestor(context.Background(), gitstore.ParseHash(ancestor), gitstore.ParseHash(descendant))
+		ok, err := repo.IsAncestor(context.Background(), gitstore.ParseHash(ancestor), gitstore.ParseHash(descendant))
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			// The cluster runs a commit newer than ferry's copy: not
+			// known to be at the asked one yet; the next pass fetches it.
+			return false, nil
+		}
+		return ok, err
 	}
 	switch cfg.Health.Kind {
 	case gitops.HealthArgoCD:
@@ -400,22 +412,14 @@ func (o *runOptions) githubBot(ctx context.Context, progress io.Writer) (*bot.Bo
 		return nil, err
 	}
 	bo := bot.Options{Forge: forge, Base: o.base, DryRun: o.dryRun, Progress: progress, Shard: o.shard, Shards: o.shards, SealKey: key}
-	base, err := repo.Resolve("refs/heads/" + o.base)
-	if err != nil {
-		return nil, err
-	}
-	fsys, err := repo.FS(base)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := gitops.LoadBoundConfig(fsys)
+	cfg, err := baseConfig(repo, o.base)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Health.Kind == gitops.HealthGitHubStatus {
 		bo.Health = &ghforge.Statuses{Client: forge.Client(), Owner: gopts.Owner, Repo: gopts.Repo, Ref: o.base, Reporters: cfg.Health.Reporters,
 			Context: cfg.HealthContext}
-	} else if bo.Health, err = engineHealth(repo, o.base, o.getenv); err != nil {
+	} else if bo.Health, err = engineHealth(cfg, repo, o.getenv); err != nil {
 		return nil, err
 	}
 	return bot.New(repo, bo)
