@@ -17,7 +17,7 @@ export FERRY_CORPUS := $(abspath $(FERRY_CORPUS))
 endif
 
 .DEFAULT_GOAL := test
-.PHONY: test demo e2e fmt fmt-fix vet lint tidy-check bench fuzz
+.PHONY: test demo e2e api-desc fmt fmt-fix vet lint tidy-check bench fuzz
 
 # The tests write many small git objects. On this kind of machine creating
 # a file on disk costs about a millisecond and on tmpfs about 16 µs, so the
@@ -47,6 +47,11 @@ export FERRY_E2E_CACHE
 e2e:
 	fixtures/e2e/build.sh
 	FERRY_E2E_BIN=$(FERRY_E2E_CACHE)/bin $(GO) test -tags e2e -count=1 -v -timeout 30m -run TestMigration ./fixtures/e2e
+
+## api-desc: regenerate fixtures/github/apidesc (the REST and GraphQL descriptions the
+## fake GitHub is judged by) from the pinned npm packages; needs node and npm
+api-desc:
+	fixtures/github/apidesc/gen.sh
 
 ## fmt: fail if any Go file is not gofmt-formatted
 fmt:

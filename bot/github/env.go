@@ -14,6 +14,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gh "github.com/google/go-github/v62/github"
 )
 
 // FromEnv returns the Options of the GitHub repository at repoURL (an https
@@ -95,6 +96,9 @@ func appTokens(getenv func(string) string, apiURL string) (func(context.Context)
 	if err != nil {
 		return nil, fmt.Errorf("github: the GitHub App's private key: %w", err)
 	}
+	// An empty object, not the JSON null ghinstallation sends for no
+	// options, which GitHub's API description does not allow.
+	itr.InstallationTokenOptions = &gh.InstallationTokenOptions{}
 	if apiURL != "" {
 		itr.BaseURL = strings.TrimRight(apiURL, "/")
 	}

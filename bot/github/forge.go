@@ -402,7 +402,7 @@ func (f *Forge) Propose(ctx context.Context, p bot.Proposal) (*bot.PullRequest, 
 	}
 	if len(missing) > 0 {
 		sctx, cancel := f.step(ctx)
-		labels, _, err := f.rest.Issues.AddLabelsToIssue(sctx, f.o.Owner, f.o.Repo, pr.Number, missing)
+		labels, err := f.addLabels(sctx, pr.Number, missing)
 		cancel()
 		if err != nil {
 			return nil, f.errorf(err, "github: label pull request #%d", pr.Number)
@@ -413,6 +413,22 @@ func (f *Forge) Propose(ctx context.Context, p bot.Proposal) (*bot.PullRequest, 
 		}
 	}
 	return &pr, nil
+}
+
+// addLabels adds labels to pull request n, in the body GitHub's API
+// description documents ({"labels": [...]}); go-github's AddLabelsToIssue
+// sends a bare array, which GitHub still takes but no longer describes.
+func (f *Forge) addLabels(ctx context.Context, n int, labels []string) ([]*gh.Label, error) {
+	u := fmt.Sprintf("repos/%s/%s/issues/%d/labels", url.PathEscape(f.o.Owner), url.PathEscape(f.o.Repo), n)
+	req, err := f.rest.NewRequest(http.MethodPost, u, struct {
+		Labels []string `json:"labels"`
+	}{labels})
+	if err != nil {
+		return nil, err
+	}
+	var out []*gh.Label
+	_, err = f.rest.Do(ctx, req, &out)
+	return out, err
 }
 
 // orphan reports whether head, where branch is, is the head of no pull

@@ -124,6 +124,13 @@ func TestMigrationToTheEnd(t *testing.T) {
 	if u := e.srv.Unknown(); len(u) > 0 {
 		t.Errorf("requests to endpoints the fake does not know: %v", u)
 	}
+	// Every request and response was judged against GitHub's published API
+	// description (the fake fails the test on what it refuses).
+	ops, docs := e.srv.Judged()
+	if len(ops) == 0 {
+		t.Error("no REST operation judged")
+	}
+	t.Logf("GitHub's API description judged %d REST operations and %d GraphQL documents:\n\t%s", len(ops), docs, strings.Join(ops, "\n\t"))
 	// ferry verify on the history GitHub made: every commit keeps the
 	// invariants.
 	bare, err := gitstore.Open(e.srv.BarePath())
