@@ -70,6 +70,7 @@ type Forge struct {
 
 	mu     sync.Mutex
 	method map[string]string // merge method by branch, from Propose
+	queue  *mergeQueue       // the base branch's merge queue, once asked
 }
 
 var _ bot.Forge = (*Forge)(nil)
@@ -525,6 +526,13 @@ func (f *Forge) Merge(ctx context.Context, pr *bot.PullRequest, head plumbing.Ha
 	case cur.GetState() != "open":
 		return false, fmt.Errorf("github: pull request #%d is closed", pr.Number)
 	}
+	q, err := f.mergeQueue(ctx)
+	if err != nil {
+		return false, err
+	}
+	if q.required {
+		return false, f.enqueue(ctx, cur, head, q)
+	}
 	method := f.methodOf(pr.Branch)
 	// Mergeable now (every required check passed): GitHub would refuse
 	// auto-merge for its clean status, so the mutation would be a write
@@ -570,6 +578,99 @@ func (f *Forge) Merge(ctx context.Context, pr *bot.PullRequest, head plumbing.Ha
 		return false, nil
 	}
 	return true, f.fetchBase(ctx)
+}
+
+// mergeQueue is what the base branch's merge queue means to ferry.
+type mergeQueue struct {
+	required bool   // the base merges only through its merge queue
+	method   string // the queue's merge method: MERGE, SQUASH or REBASE
+}
+
+// mergeQueue asks GitHub, once per Forge, whether the base branch requires
+// a merge queue (a ruleset's merge_queue rule, or branch protection's).
+func (f *Forge) mergeQueue(ctx context.Context) (*mergeQueue, error) {
+	f.mu.Lock()
+	q := f.queue
+	f.mu.Unlock()
+	if q != nil {
+		return q, nil
+	}
+	var query struct {
+		Repository struct {
+			MergeQueue *struct {
+				Configuration *struct {
+					MergeMethod githubv4.PullRequestMergeMethod
+				}
+			} `graphql:"mergeQueue(branch: $branch)"`
+		} `graphql:"repository(owner: $owner, name: $name)"`
+	}
+	vars := map[string]any{
+		"owner":  githubv4.String(f.o.Owner),
+		"name":   githubv4.String(f.o.Repo),
+		"branch": githubv4.String(f.o.Base),
+	}
+	sctx, cancel := f.step(ctx)
+	err := f.gql.Query(sctx, &query, vars)
+	cancel()
+	if err != nil {
+		return nil, f.errorf(err, "github: merge queue of %s", f.o.Base)
+	}
+	q = &mergeQueue{}
+	if mq := query.Repository.MergeQueue; mq != nil {
+		q.required, q.method = true, string(githubv4.PullRequestMergeMethodMerge)
+		if mq.Configuration != nil && mq.Configuration.MergeMethod != "" {
+			q.method = string(mq.Configuration.MergeMethod)
+		}
+	}
+	f.mu.Lock()
+	f.queue = q
+	f.mu.Unlock()
+	return q, nil
+}
+
+// enqueue adds cur, at exactly head, to the base branch's merge queue
+// (enqueuePullRequest with expectedHeadOid), unless it is queued already.
+// The queue merges it later; a later run finds it merged. A queue that
+// squashes is refused: its squash commit has GitHub's message, not ferry's
+// sealed one, so nothing on the base would prove the stage ferry's.
+func (f *Forge) enqueue(ctx context.Context, cur *gh.PullRequest, head plumbing.Hash, q *mergeQueue) error {
+	if q.method == string(githubv4.PullRequestMergeMethodSquash) {
+		return fmt.Errorf("github: the merge queue of %s squashes: its squash commits would not carry ferry's seal, so ferry could not prove a stage its own; set the queue's merge method to merge or rebase", f.o.Base)
+	}
+	var query struct {
+		Node struct {
+			PullRequest struct {
+				IsInMergeQueue githubv4.Boolean
+			} `graphql:"... on PullRequest"`
+		} `graphql:"node(id: $id)"`
+	}
+	sctx, cancel := f.step(ctx)
+	err := f.gql.Query(sctx, &query, map[string]any{"id": githubv4.ID(cur.GetNodeID())})
+	cancel()
+	if err != nil {
+		return f.errorf(err, "github: is #%d in the merge queue", cur.GetNumber())
+	}
+	if query.Node.PullRequest.IsInMergeQueue {
+		return nil
+	}
+	var m struct {
+		EnqueuePullRequest struct {
+			ClientMutationID githubv4.String
+		} `graphql:"enqueuePullRequest(input: $input)"`
+	}
+	oid := githubv4.GitObjectID(head.String())
+	sctx, cancel = f.step(ctx)
+	err = f.gql.Mutate(sctx, &m, githubv4.EnqueuePullRequestInput{PullRequestID: githubv4.ID(cur.GetNodeID()), ExpectedHeadOid: &oid}, nil)
+	cancel()
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(err.Error(), "Head branch was modified"):
+		return &HeadMovedError{Number: cur.GetNumber(), Want: head}
+	case strings.Contains(err.Error(), "status checks"):
+		return nil // not ready: a later run queues it
+	}
+	return f.errorf(err, "github: enqueue #%d", cur.GetNumber())
 }
 
 func (f *Forge) methodOf(branch string) string {

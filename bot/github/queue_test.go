@@ -1,0 +1,203 @@
+package github_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/bot/check"
+	ferrygh "github.com/ferry-dev/ferry/bot/github"
+	fake "github.com/ferry-dev/ferry/fixtures/github"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/gitops/render"
+	"github.com/ferry-dev/ferry/planner"
+)
+
+// TestMergeQueue: on a base branch that requires a merge queue, ferry
+// enqueues its own head instead of merging or enabling auto-merge, once,
+// and a later run finds the stage merged by the queue.
+func TestMergeQueue(t *testing.T) {
+	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{}, RequiredContexts: []string{"ferry check"}})
+	ctx := t.Context()
+	const branch = "ferry/m/w/pin"
+	c := e.publishPin(t, branch)
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bot.Message{Subject: "ferry(m): w: pin", Body: "Ferry-Migration: m\nFerry-Workload: w\nFerry-Stage: pin"}
+
+	// The check has not run on the pull request: not ready to queue.
+	if merged, err := e.forge.Merge(ctx, pr, c, msg); err != nil || merged {
+		t.Fatalf("Merge before the check = %v, %v; want waiting", merged, err)
+	}
+	if e.srv.PR(pr.Number).AutoMerge != nil {
+		t.Error("auto-merge enabled on a merge queue's branch")
+	}
+	e.srv.PostStatus(c.String(), "ferry check", "success") // on pull_request
+	for range 2 {                                          // the second finds it queued
+		if merged, err := e.forge.Merge(ctx, pr, c, msg); err != nil || merged {
+			t.Fatalf("Merge = %v, %v; want queued, not merged", merged, err)
+		}
+	}
+	groups := e.srv.MergeGroups()
+	group, ok := groups[pr.Number]
+	if !ok {
+		t.Fatalf("merge groups %v: #%d not being tested", groups, pr.Number)
+	}
+	e.srv.PostStatus(group, "ferry check", "success") // on merge_group
+	got := e.srv.PR(pr.Number)
+	if !got.Merged || got.MergeCommitSHA != group {
+		t.Fatalf("after the group's check: merged %v at %s, want the group %s", got.Merged, got.MergeCommitSHA, group)
+	}
+	if merged, err := e.forge.Merge(ctx, pr, c, msg); err != nil || !merged {
+		t.Fatalf("Merge of the queued-and-merged pull request = %v, %v; want merged", merged, err)
+	}
+	if at, err := e.repo.Resolve("refs/heads/main"); err != nil || at.String() != group {
+		t.Errorf("local main = %s, %v; want the group %s", at, err, group)
+	}
+
+	var enqueues, autoMerges, merges int
+	for _, op := range e.srv.GraphQLOps() {
+		switch op {
+		case "mutation enqueuePullRequest":
+			enqueues++
+		case "mutation enablePullRequestAutoMerge":
+			autoMerges++
+		}
+	}
+	for _, r := range e.srv.Requests() {
+		if strings.HasSuffix(r, "/merge") && strings.HasPrefix(r, "PUT ") {
+			merges++
+		}
+	}
+	// Two enqueues: the one GitHub refused before the check passed, and
+	// the one it took; the run that found the pull request queued sent none.
+	if enqueues != 2 || autoMerges != 0 || merges != 0 {
+		t.Errorf("%d enqueues, %d auto-merges, %d REST merges; want 2, 0, 0", enqueues, autoMerges, merges)
+	}
+}
+
+// TestMergeQueueMovedHead: ferry enqueues only the head it sealed.
+func TestMergeQueueMovedHead(t *testing.T) {
+	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{}})
+	ctx := t.Context()
+	const branch = "ferry/m/w/pin"
+	c := e.publishPin(t, branch)
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := plumbing.NewHash(strings.Repeat("1", 40))
+	_, err = e.forge.Merge(ctx, pr, other, bot.Message{Subject: "s"})
+	if _, ok := err.(*ferrygh.HeadMovedError); !ok {
+		t.Fatalf("Merge for another head: %v, want HeadMovedError", err)
+	}
+	if p := e.srv.PR(pr.Number); p.Merged {
+		t.Error("merged a head ferry did not ask for")
+	}
+}
+
+// TestMergeQueueThatSquashes: a queue that squashes would land commits
+// without ferry's seal; ferry says so instead of queueing.
+func TestMergeQueueThatSquashes(t *testing.T) {
+	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{Method: "squash"}})
+	ctx := t.Context()
+	const branch = "ferry/m/w/pin"
+	c := e.publishPin(t, branch)
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.forge.Merge(ctx, pr, c, bot.Message{Subject: "s"})
+	if err == nil || !strings.Contains(err.Error(), "merge queue of main squashes") {
+		t.Fatalf("Merge on a squashing queue: %v, want an error naming it", err)
+	}
+	if len(e.srv.MergeGroups()) != 0 || e.srv.PR(pr.Number).Merged {
+		t.Error("queued on a squashing queue")
+	}
+}
+
+// TestMigrationThroughMergeQueue runs a whole migration on a repo whose
+// main requires a merge queue and the ferry check: CI posts the check on
+// each pull request and on each merge group, as the check workflow does
+// on pull_request and merge_group. Every stage lands as the queue's merge
+// commit, and main's history keeps the invariants.
+func TestMigrationThroughMergeQueue(t *testing.T) {
+	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{}, RequiredContexts: []string{"ferry check"}})
+	clk := &clock{t: epoch}
+	ctx := t.Context()
+	ci := func() {
+		for _, p := range e.srv.PRs() {
+			if p.State == "open" {
+				e.srv.PostStatus(p.HeadSHA, "ferry check", "success")
+			}
+		}
+		for range 100 {
+			groups := e.srv.MergeGroups()
+			if len(groups) == 0 {
+				return
+			}
+			for _, g := range groups {
+				e.srv.PostStatus(g, "ferry check", "success")
+			}
+		}
+	}
+	var last *planner.Plan
+	for i := 0; i < 80; i++ {
+		repo := clone(t, e.srv)
+		forge := newForge(t, e.srv, repo, e.sleeps)
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := b.Run(ctx, false)
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if last = rep.Plan; last.Finished() {
+			break
+		}
+		ci()
+		reportHealthy(t, e.srv, repo)
+		clk.Add(31 * time.Minute)
+	}
+	var sb strings.Builder
+	last.WriteText(&sb)
+	if !last.Finished() {
+		t.Fatalf("migration did not finish:\n%s", sb.String())
+	}
+	merged := 0
+	for _, p := range e.srv.PRs() {
+		if p.Merged {
+			merged++
+			if p.MergeMethod != "merge" {
+				t.Errorf("#%d merged by %s, want the queue's merge", p.Number, p.MergeMethod)
+			}
+		}
+	}
+	if merged == 0 {
+		t.Fatal("nothing merged")
+	}
+	for _, r := range e.srv.Requests() {
+		if strings.HasPrefix(r, "PUT ") && strings.HasSuffix(r, "/merge") {
+			t.Errorf("a REST merge on a merge queue's branch: %s", r)
+		}
+	}
+	bare, err := gitstore.Open(e.srv.BarePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := bare.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail, err := check.Options{Renderer: render.New(), SealKey: sealKey}.History(ctx, bare, plumbing.ZeroHash, head)
+	if err != nil || fail != nil {
+		t.Errorf("check.History of main = %+v, %v; want every commit to keep the invariants", fail, err)
+	}
+	t.Logf("%d stages merged through the queue", merged)
+}
