@@ -209,11 +209,11 @@ func (f *Forge) Publish(ctx context.Context, branch string, old, commit plumbing
 	}
 	err = f.repo.Push(ctx, f.o.GitURL, auth, branch, old, commit)
 	if old.IsZero() && errors.Is(err, gitstore.ErrRefMoved) {
-		// The branch is there with no pull request ferry saw: a run killed
-		// between pushing it and opening its pull request. It is ferry's
-		// name and proposes nothing, so it is taken over, with a lease on
-		// where it is; the pull request, when there is one, then has
-		// ferry's commit as its head.
+		// The branch is there with no open pull request ferry saw: a run
+		// killed between pushing it and opening its pull request, or the
+		// branch of a merged one. It is ferry's name and proposes nothing,
+		// so it is taken over, with a lease on where it is; the pull
+		// request, when there is one, then has ferry's commit as its head.
 		if at, herr := f.repo.RemoteBranch(ctx, f.o.GitURL, auth, branch); herr == nil && !at.IsZero() && f.orphan(ctx, branch, at) {
 			err = f.repo.Push(ctx, f.o.GitURL, auth, branch, at, commit)
 		}
@@ -442,7 +442,11 @@ func (f *Forge) orphan(ctx context.Context, branch string, head plumbing.Hash) b
 		return false
 	}
 	for _, p := range ps {
-		if p.GetHead().GetSHA() == head.String() || p.GetState() == "open" {
+		// A merged pull request's branch is free: its stage landed, and a
+		// wave's stage that some of its workloads reach later comes again
+		// on the same branch name. A closed one's head stays, as the
+		// person who closed it left it.
+		if p.GetState() == "open" || p.GetHead().GetSHA() == head.String() && p.MergedAt == nil {
 			return false
 		}
 	}

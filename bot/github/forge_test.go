@@ -482,3 +482,37 @@ func TestForgedAuthorIsNeverMerged(t *testing.T) {
 		t.Errorf("pull request #%d: merged %v, head %s; want open at the forged %s", p.Number, got.Merged, got.HeadSHA, forged)
 	}
 }
+
+// TestBranchOfAMergedPullRequestIsTakenOver: a wave's stage that some of
+// its workloads reach after the others comes again on the same branch
+// name; the branch of the merged pull request is ferry's to push again.
+// Found by BenchmarkWriteBudget with group: wave, where it stalled a wave
+// for good ("the branch moved under another run" on every run).
+func TestBranchOfAMergedPullRequestIsTakenOver(t *testing.T) {
+	e := setup(t, fake.Options{})
+	ctx := t.Context()
+	const branch = "ferry/m/wave-1/cleanup"
+	c := e.publishPin(t, branch)
+	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "first part", Body: "b", Method: "merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged, err := e.forge.Merge(ctx, pr, c, bot.Message{Subject: "first part"}); err != nil || !merged {
+		t.Fatalf("Merge = %v, %v", merged, err)
+	}
+	base, err := e.repo.Resolve("refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := commit(t, e.repo, base, "the rest\n")
+	if err := e.forge.Publish(ctx, branch, plumbing.ZeroHash, again); err != nil {
+		t.Fatalf("Publish on the merged pull request's branch: %v", err)
+	}
+	second, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: again, Title: "the rest", Body: "b", Method: "merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Number == pr.Number || e.srv.PR(pr.Number).HeadSHA != c.String() {
+		t.Errorf("second pull request #%d over the merged #%d (head %s, want it kept at %s)", second.Number, pr.Number, e.srv.PR(pr.Number).HeadSHA, c)
+	}
+}

@@ -61,7 +61,7 @@ func auth() *githttp.BasicAuth {
 	return &githttp.BasicAuth{Username: "x-access-token", Password: token}
 }
 
-func clone(t *testing.T, srv *fake.Server) *gitstore.Store {
+func clone(t testing.TB, srv *fake.Server) *gitstore.Store {
 	t.Helper()
 	repo, err := gitstore.Clone(t.Context(), srv.GitURL(), gitstore.CloneOptions{Auth: auth()})
 	if err != nil {
@@ -80,7 +80,7 @@ func newForgeSleep(t *testing.T, e *env, sleep func(time.Duration)) *ferrygh.For
 	return newForgeWith(t, e.srv, e.repo, sleep)
 }
 
-func newForgeWith(t *testing.T, srv *fake.Server, repo *gitstore.Store, sleep func(time.Duration)) *ferrygh.Forge {
+func newForgeWith(t testing.TB, srv *fake.Server, repo *gitstore.Store, sleep func(time.Duration)) *ferrygh.Forge {
 	t.Helper()
 	f, err := ferrygh.New(repo, ferrygh.Options{
 		Owner: srv.Owner(), Repo: srv.Repo(), Token: token,
