@@ -66,11 +66,33 @@ func intend(gitDir, lock string) {
 // record notes that this process created the lock file lock.
 func record(gitDir, lock string) {
 	f := owner(gitDir)
-	var st syscall.Stat_t
-	if f == nil || syscall.Stat(filepath.Join(gitDir, lock), &st) != nil {
+	if f == nil {
 		return
 	}
-	fmt.Fprintf(f, "C %s %d %d\n", lock, st.Ino, st.Mtim.Nano())
+	if st, ok := statLock(filepath.Join(gitDir, lock)); ok {
+		fmt.Fprintf(f, "C %s %d %d\n", lock, st.ino, st.mtime)
+	}
+}
+
+// lockStat is what the lock recovery compares of a lock file.
+type lockStat struct {
+	ino         uint64
+	mtime, size int64 // mtime in nanoseconds
+}
+
+// statLock stats p; syscall.Stat_t names the modification time
+// differently on Linux (Mtim) and on macOS (Mtimespec), so the time comes
+// from os.FileInfo.
+func statLock(p string) (lockStat, bool) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return lockStat{}, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return lockStat{}, false
+	}
+	return lockStat{ino: uint64(st.Ino), mtime: fi.ModTime().UnixNano(), size: fi.Size()}, true
 }
 
 // recoverDead removes the lock files that dead ferry processes recorded
@@ -115,8 +137,8 @@ func removeIfLeft(gitDir string, fields []string) {
 		return
 	}
 	p := filepath.Join(gitDir, fields[1])
-	var st syscall.Stat_t
-	if syscall.Stat(p, &st) != nil {
+	st, ok := statLock(p)
+	if !ok {
 		return
 	}
 	switch {
@@ -124,13 +146,13 @@ func removeIfLeft(gitDir string, fields []string) {
 		at, err := strconv.ParseInt(fields[2], 10, 64)
 		// File times come from the kernel's coarse clock, which may be a
 		// tick behind the one the intent was dated by.
-		if err == nil && st.Size == 0 && st.Mtim.Nano() >= at-int64(time.Second) {
+		if err == nil && st.size == 0 && st.mtime >= at-int64(time.Second) {
 			os.Remove(p)
 		}
 	case fields[0] == "C" && len(fields) == 4:
 		ino, err1 := strconv.ParseUint(fields[2], 10, 64)
 		at, err2 := strconv.ParseInt(fields[3], 10, 64)
-		if err1 == nil && err2 == nil && uint64(st.Ino) == ino && st.Mtim.Nano() >= at {
+		if err1 == nil && err2 == nil && st.ino == ino && st.mtime >= at {
 			os.Remove(p)
 		}
 	}
