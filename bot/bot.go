@@ -120,6 +120,9 @@ type Report struct {
 	Outcomes []Outcome
 	// Plan is the last plan made.
 	Plan *planner.Plan
+	// Stopped says why the run ended before a pass found nothing more to
+	// do (the forge's rate limit), or is empty.
+	Stopped string
 }
 
 // Failed returns each workload that a stage of the run could not be made
@@ -151,6 +154,12 @@ func (b *Bot) Run(ctx context.Context, once bool) (*Report, error) {
 		n, plan, err := b.Pass(ctx, rep)
 		rep.Passes++
 		rep.Plan = plan
+		if errors.Is(err, ErrRateLimited) {
+			// Every later write would be refused too: what landed stays,
+			// and the next run goes on from the repo.
+			rep.Stopped = err.Error()
+			return rep, nil
+		}
 		if err != nil || once || n == 0 || b.opts.DryRun {
 			return rep, err
 		}

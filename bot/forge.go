@@ -2,12 +2,19 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ferry-dev/ferry/planner"
 )
+
+// ErrRateLimited is what a forge's error wraps when the forge refuses
+// writes for now (GitHub's rate limits, beyond what its client waits out).
+// The bot ends the run there, with the stages it made kept: the next
+// scheduled run goes on from the repo.
+var ErrRateLimited = errors.New("the forge's rate limit")
 
 // Forge is the whole contract between the bot and the place its pull
 // requests live: the local repo itself (Local), or GitHub (bot/github).

@@ -91,3 +91,40 @@ func benchWriteBudget(b *testing.B, workloads int, group string) {
 			group, merged, writes, float64(writes)/float64(merged), srv.Pushes(), limited, runs+1, hours)
 	}
 }
+
+// TestRateLimitEndsTheRun: when GitHub's write limit outlasts what the
+// client waits out, the run ends cleanly with what landed, and says why;
+// the next run, once the hour has room, goes on.
+func TestRateLimitEndsTheRun(t *testing.T) {
+	seed, err := fixtures.Repo("appset-httproute")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: epoch}
+	srv := fake.New(t, seed, fake.Options{Token: token, WriteLimit: &fake.WriteLimit{PerMinute: 80, PerHour: 4, Now: clk.Now}})
+	run := func() *bot.Report {
+		t.Helper()
+		repo := clone(t, srv)
+		b, err := bot.New(repo, bot.Options{Forge: newForgeWith(t, srv, repo, clk.Add), Now: clk.Now, SealKey: sealKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := b.Run(t.Context(), false)
+		if err != nil {
+			t.Fatalf("run: %v, want it to end cleanly at the limit", err)
+		}
+		return rep
+	}
+	rep := run()
+	if !strings.Contains(rep.Stopped, "rate limit") {
+		t.Fatalf("Stopped = %q, want the rate limit", rep.Stopped)
+	}
+	if _, limited := srv.Writes(); limited == 0 {
+		t.Error("no write was refused")
+	}
+	first := rep.Merged()
+	clk.Add(time.Hour)
+	if rep := run(); rep.Merged() == 0 {
+		t.Errorf("the run an hour later merged nothing (the first merged %d)", first)
+	}
+}

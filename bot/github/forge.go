@@ -196,7 +196,22 @@ func (f *Forge) errorf(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
+	if rateLimited(err) {
+		err = fmt.Errorf("%w: %w", bot.ErrRateLimited, err)
+	}
 	return f.tok.redact(fmt.Errorf(format+": %w", append(args, err)...))
+}
+
+// rateLimited reports whether err is GitHub refusing for a rate limit that
+// the retrying transport did not wait out: go-github's errors for REST,
+// the body's message for GraphQL.
+func rateLimited(err error) bool {
+	var abuse *gh.AbuseRateLimitError
+	var primary *gh.RateLimitError
+	if errors.As(err, &abuse) || errors.As(err, &primary) {
+		return true
+	}
+	return strings.Contains(err.Error(), "secondary rate limit") || strings.Contains(err.Error(), "API rate limit exceeded")
 }
 
 // Publish pushes commit to branch with a lease on old.

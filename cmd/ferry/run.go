@@ -267,6 +267,9 @@ func (o *runOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		verb = "would make"
 	}
 	fmt.Fprintf(stdout, "%d passes, %d stages %s\n", rep.Passes, countDone(rep, o.dryRun), verb)
+	if rep.Stopped != "" {
+		fmt.Fprintf(stdout, "stopped early: %s; the next run goes on\n", rep.Stopped)
+	}
 	if rep.Plan != nil {
 		if err := rep.Plan.WriteText(stdout); err != nil {
 			return err
