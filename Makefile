@@ -17,7 +17,7 @@ export FERRY_CORPUS := $(abspath $(FERRY_CORPUS))
 endif
 
 .DEFAULT_GOAL := test
-.PHONY: test demo e2e api-desc fmt fmt-fix vet lint tidy-check bench fuzz
+.PHONY: test demo e2e api-desc release-snapshot fmt fmt-fix vet lint tidy-check bench fuzz
 
 # The tests write many small git objects. On this kind of machine creating
 # a file on disk costs about a millisecond and on tmpfs about 16 µs, so the
@@ -48,6 +48,13 @@ e2e:
 	fixtures/e2e/build.sh
 	FERRY_E2E_BIN=$(FERRY_E2E_CACHE)/bin $(GO) test -tags e2e -count=1 -v -timeout 30m -run TestMigration ./fixtures/e2e
 
+## release-snapshot: build the release archives offline with goreleaser (pinned by
+## fixtures/release, built once), then test them: the versions they and a go install
+## report, their checksums, and action.yml's install step against them
+release-snapshot:
+	gr=$$(fixtures/release/build.sh) && GOTOOLCHAIN=local $$gr release --snapshot --clean
+	FERRY_DIST=$(CURDIR)/dist $(GO) test -tags release -count=1 -v -run TestRelease ./cmd/ferry
+
 ## api-desc: regenerate fixtures/github/apidesc (the REST and GraphQL descriptions the
 ## fake GitHub is judged by) from the pinned npm packages; needs node and npm
 api-desc:
@@ -70,6 +77,7 @@ fmt-fix:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./fixtures/e2e
+	$(GO) vet -tags release ./cmd/ferry
 
 ## lint: staticcheck, at a pinned version
 lint:
