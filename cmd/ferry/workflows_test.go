@@ -3,6 +3,7 @@ package main
 import (
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,6 +71,9 @@ func TestSampleWorkflowsCallRealCommands(t *testing.T) {
 					if strings.Contains(step.Run, "${{") {
 						t.Errorf("%s/%s: %q interpolates GitHub's context into the shell; pass it through env", name, f, step.Run)
 					}
+					if step.Uses != "" {
+						checkPinned(t, name+"/"+f, string(data), step.Uses, step.With)
+					}
 					if strings.HasPrefix(step.Uses, "actions/checkout@") && step.With["persist-credentials"] != false {
 						t.Errorf("%s/%s: checkout keeps its credentials; set persist-credentials: false", name, f)
 					}
@@ -96,6 +100,33 @@ func TestSampleWorkflowsCallRealCommands(t *testing.T) {
 			t.Errorf("%s: %d ferry calls in the workflows, want ferry run and ferry check", name, calls)
 		}
 	}
+}
+
+// pinnedSHA is an action pinned by commit, with the release it is as a
+// comment: actions/checkout@<40 hex> # v4.2.2.
+var pinnedSHA = regexp.MustCompile(`@[0-9a-f]{40} # v[0-9]+\.[0-9]+\.[0-9]+$`)
+
+// checkPinned requires every action of a sample workflow pinned by commit
+// SHA, and ferry's own action at an exact release that its version input
+// installs (ferry has no release commit yet for the samples to name; a
+// user pins it by the release's commit like the others).
+func checkPinned(t *testing.T, where, text, uses string, with map[string]any) {
+	t.Helper()
+	if ref, ok := strings.CutPrefix(uses, "ferry-dev/ferry@"); ok {
+		if with["version"] != ref || !regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`).MatchString(ref) {
+			t.Errorf("%s: %s installs version %v; want the action's own exact release", where, uses, with["version"])
+		}
+		return
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "uses: "+uses) {
+			if !pinnedSHA.MatchString(strings.TrimSpace(line)) {
+				t.Errorf("%s: %q is not pinned by commit SHA with its release as a comment", where, strings.TrimSpace(line))
+			}
+			return
+		}
+	}
+	t.Errorf("%s: no line uses %s", where, uses)
 }
 
 // shellWords splits a command line on spaces, keeping double-quoted
