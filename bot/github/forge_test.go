@@ -35,32 +35,9 @@ var epoch = time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC)
 // head healthy, and half an hour passes.
 func TestMigrationToTheEnd(t *testing.T) {
 	e := setup(t, fake.Options{})
-	clk := &clock{t: epoch}
-	ctx := t.Context()
-	var last *planner.Plan
-	for i := 0; i < 60; i++ {
-		repo := clone(t, e.srv)
-		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := b.Run(ctx, false)
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-		last = rep.Plan
-		if last.Finished() {
-			break
-		}
-		reportHealthy(t, e.srv, repo)
-		clk.Add(31 * time.Minute)
-	}
+	last := e.toTheEnd(t, 60, nil)
 	var sb strings.Builder
 	last.WriteText(&sb)
-	if !last.Finished() {
-		t.Fatalf("migration did not finish:\n%s", sb.String())
-	}
 	t.Logf("final plan:\n%s", sb.String())
 
 	// Every merged pull request landed one commit on main with the
@@ -492,11 +469,7 @@ func TestBranchOfAMergedPullRequestIsTakenOver(t *testing.T) {
 	e := setup(t, fake.Options{})
 	ctx := t.Context()
 	const branch = "ferry/m/wave-1/cleanup"
-	c := e.publishPin(t, branch)
-	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "first part", Body: "b", Method: "merge"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr, c := e.propose(t, branch)
 	if merged, err := e.forge.Merge(ctx, pr, c, bot.Message{Subject: "first part"}); err != nil || !merged {
 		t.Fatalf("Merge = %v, %v", merged, err)
 	}

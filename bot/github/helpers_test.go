@@ -6,12 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/ferry-dev/ferry/bot"
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
 	"github.com/ferry-dev/ferry/fixtures"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
-	"github.com/go-git/go-git/v5/plumbing"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/ferry-dev/ferry/planner"
 )
 
 const token = "ghs_s3cr3tT0ken"
@@ -139,4 +142,51 @@ func (e *env) publishPin(t *testing.T, branch string) plumbing.Hash {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// toTheEnd runs the planner on the fake, as the schedule would, until the
+// migration finishes (at most runs times): each run on a new clone, then
+// between (when set), the clusters' health reports on main, and 31 minutes
+// of the virtual clock. It returns the last plan, failing the test when
+// the migration did not finish.
+func (e *env) toTheEnd(t *testing.T, runs int, between func()) *planner.Plan {
+	t.Helper()
+	clk := &clock{t: epoch}
+	var last *planner.Plan
+	for i := 0; i < runs; i++ {
+		repo := clone(t, e.srv)
+		forge := newForge(t, e.srv, repo, e.sleeps)
+		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := b.Run(t.Context(), false)
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if last = rep.Plan; last.Finished() {
+			return last
+		}
+		if between != nil {
+			between()
+		}
+		reportHealthy(t, e.srv, repo)
+		clk.Add(31 * time.Minute)
+	}
+	var sb strings.Builder
+	last.WriteText(&sb)
+	t.Fatalf("the migration did not finish in %d runs:\n%s", runs, sb.String())
+	return nil
+}
+
+// propose publishes a pin on branch and opens its pull request, as a
+// stage of ferry's does; it returns the pull request and its head.
+func (e *env) propose(t *testing.T, branch string) (*bot.PullRequest, plumbing.Hash) {
+	t.Helper()
+	c := e.publishPin(t, branch)
+	pr, err := e.forge.Propose(t.Context(), bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr, c
 }

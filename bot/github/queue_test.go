@@ -3,7 +3,6 @@ package github_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -13,7 +12,6 @@ import (
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
 	"github.com/ferry-dev/ferry/gitops/render"
-	"github.com/ferry-dev/ferry/planner"
 )
 
 // TestMergeQueue: on a base branch that requires a merge queue, ferry
@@ -22,12 +20,7 @@ import (
 func TestMergeQueue(t *testing.T) {
 	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{}, RequiredContexts: []string{"ferry check"}})
 	ctx := t.Context()
-	const branch = "ferry/m/w/pin"
-	c := e.publishPin(t, branch)
-	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr, c := e.propose(t, "ferry/m/w/pin")
 	msg := bot.Message{Subject: "ferry(m): w: pin", Body: "Ferry-Migration: m\nFerry-Workload: w\nFerry-Stage: pin"}
 
 	// The check has not run on the pull request: not ready to queue.
@@ -85,14 +78,9 @@ func TestMergeQueue(t *testing.T) {
 func TestMergeQueueMovedHead(t *testing.T) {
 	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{}})
 	ctx := t.Context()
-	const branch = "ferry/m/w/pin"
-	c := e.publishPin(t, branch)
-	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr, _ := e.propose(t, "ferry/m/w/pin")
 	other := plumbing.NewHash(strings.Repeat("1", 40))
-	_, err = e.forge.Merge(ctx, pr, other, bot.Message{Subject: "s"})
+	_, err := e.forge.Merge(ctx, pr, other, bot.Message{Subject: "s"})
 	if _, ok := err.(*ferrygh.HeadMovedError); !ok {
 		t.Fatalf("Merge for another head: %v, want HeadMovedError", err)
 	}
@@ -106,13 +94,8 @@ func TestMergeQueueMovedHead(t *testing.T) {
 func TestMergeQueueThatSquashes(t *testing.T) {
 	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{Method: "squash"}})
 	ctx := t.Context()
-	const branch = "ferry/m/w/pin"
-	c := e.publishPin(t, branch)
-	pr, err := e.forge.Propose(ctx, bot.Proposal{Branch: branch, Base: "main", Head: c, Title: "t", Body: "b", Method: "merge"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.forge.Merge(ctx, pr, c, bot.Message{Subject: "s"})
+	pr, c := e.propose(t, "ferry/m/w/pin")
+	_, err := e.forge.Merge(ctx, pr, c, bot.Message{Subject: "s"})
 	if err == nil || !strings.Contains(err.Error(), "merge queue of main squashes") {
 		t.Fatalf("Merge on a squashing queue: %v, want an error naming it", err)
 	}
@@ -128,9 +111,9 @@ func TestMergeQueueThatSquashes(t *testing.T) {
 // commit, and main's history keeps the invariants.
 func TestMigrationThroughMergeQueue(t *testing.T) {
 	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{}, RequiredContexts: []string{"ferry check"}})
-	clk := &clock{t: epoch}
 	ctx := t.Context()
-	ci := func() {
+	// CI: the check on each open pull request, and on each merge group.
+	e.toTheEnd(t, 80, func() {
 		for _, p := range e.srv.PRs() {
 			if p.State == "open" {
 				e.srv.PostStatus(p.HeadSHA, "ferry check", "success")
@@ -145,31 +128,7 @@ func TestMigrationThroughMergeQueue(t *testing.T) {
 				e.srv.PostStatus(g, "ferry check", "success")
 			}
 		}
-	}
-	var last *planner.Plan
-	for i := 0; i < 80; i++ {
-		repo := clone(t, e.srv)
-		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := b.Run(ctx, false)
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-		if last = rep.Plan; last.Finished() {
-			break
-		}
-		ci()
-		reportHealthy(t, e.srv, repo)
-		clk.Add(31 * time.Minute)
-	}
-	var sb strings.Builder
-	last.WriteText(&sb)
-	if !last.Finished() {
-		t.Fatalf("migration did not finish:\n%s", sb.String())
-	}
+	})
 	merged := 0
 	for _, p := range e.srv.PRs() {
 		if p.Merged {
