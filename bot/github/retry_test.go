@@ -35,12 +35,14 @@ func TestRetries(t *testing.T) {
 		// want are the waits; a zero entry stands for the primary rate
 		// limit's wait until its reset, about a minute.
 		want    []time.Duration
-		wantErr int // the status of the final error, 0 for success
+		wantErr int // the status of the final error, 0 for success, -1 for bot.ErrRateLimited
 	}{
 		{"primary rate limit waits for the reset", []fault{{1, 403, primary, limited}}, []time.Duration{0}, 0},
 		{"primary rate limit as 429", []fault{{1, 429, primary, limited}}, []time.Duration{0}, 0},
-		{"a far reset is capped", []fault{{1, 403, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": inTwoHours}, limited}},
-			[]time.Duration{15 * time.Minute}, 0},
+		{"a far reset is not waited: the run stops", []fault{{1, 403, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": inTwoHours}, limited}},
+			nil, -1},
+		{"a long Retry-After is not waited", []fault{{1, 403, map[string]string{"Retry-After": "3600"}, fake.SecondaryRateLimitBody}},
+			nil, -1},
 		{"secondary rate limit waits Retry-After", []fault{{2, 403, map[string]string{"Retry-After": "7"}, fake.SecondaryRateLimitBody}},
 			[]time.Duration{7 * time.Second, 7 * time.Second}, 0},
 		{"secondary rate limit without Retry-After waits a minute", []fault{{1, 403, nil, fake.SecondaryRateLimitBody}},
@@ -61,6 +63,10 @@ func TestRetries(t *testing.T) {
 			switch {
 			case tt.wantErr == 0 && err != nil:
 				t.Fatalf("PullRequests: %v", err)
+			case tt.wantErr == -1:
+				if !errors.Is(err, bot.ErrRateLimited) {
+					t.Fatalf("PullRequests = %v, want bot.ErrRateLimited", err)
+				}
 			case tt.wantErr != 0 && (!errors.As(err, &er) || er.Response.StatusCode != tt.wantErr):
 				t.Fatalf("PullRequests = %v, want a %d *github.ErrorResponse", err, tt.wantErr)
 			}

@@ -17,8 +17,11 @@ import (
 const (
 	// maxTries is how many times one request is sent at most.
 	maxTries = 4
-	// maxWait caps one wait for a rate limit to reset.
-	maxWait = 15 * time.Minute
+	// maxWait is the longest wait for a rate limit ferry sits out. A longer
+	// one is not waited: the request fails as rate-limited, the run ends
+	// with what it landed, and the next scheduled run goes on, so a run
+	// never idles through its job's timeout (the sample's is 30 minutes).
+	maxWait = 5 * time.Minute
 	// backoff is the first wait after a server error; it doubles.
 	backoff = time.Second
 	// secondaryWait is the wait after a secondary rate limit that names no
@@ -81,13 +84,14 @@ func (t *retrier) retryAfter(resp *http.Response, try int) (time.Duration, bool)
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
 		if s := h.Get("Retry-After"); s != "" {
 			if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-				return min(time.Duration(n)*time.Second, maxWait), true
+				d := time.Duration(n) * time.Second
+				return d, d <= maxWait
 			}
 		}
 		if h.Get("X-RateLimit-Remaining") == "0" {
 			if n, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
-				d := time.Unix(n, 0).Sub(t.now()) + time.Second // the reset is rounded down
-				return min(max(d, time.Second), maxWait), true
+				d := max(time.Unix(n, 0).Sub(t.now())+time.Second, time.Second) // the reset is rounded down
+				return d, d <= maxWait
 			}
 			return secondaryWait, true
 		}
