@@ -19,12 +19,10 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/ferry-dev/ferry/bot/check"
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
-	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/planner"
 )
 
@@ -110,18 +108,7 @@ func TestMigrationToTheEnd(t *testing.T) {
 	t.Logf("GitHub's API description judged %d REST operations and %d GraphQL documents:\n\t%s", len(ops), docs, strings.Join(ops, "\n\t"))
 	// ferry verify on the history GitHub made: every commit keeps the
 	// invariants.
-	bare, err := gitstore.Open(e.srv.BarePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := bare.Resolve("main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fail, err := check.Options{Renderer: render.New(), SealKey: sealKey}.History(t.Context(), bare, plumbing.ZeroHash, head)
-	if err != nil || fail != nil {
-		t.Errorf("check.History of main = %+v, %v; want every commit to keep the invariants", fail, err)
-	}
+	e.verifyMain(t)
 }
 
 func contains(s []string, x string) bool {
@@ -177,16 +164,7 @@ func TestForeignCommitIsNeverMerged(t *testing.T) {
 	clk := &clock{t: epoch}
 	run := func() *bot.Report {
 		t.Helper()
-		repo := clone(t, e.srv)
-		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := b.Run(t.Context(), false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep, _ := e.run(t, clk)
 		return rep
 	}
 	reportHealthy(t, e.srv, e.repo)
@@ -424,16 +402,7 @@ func TestForgedAuthorIsNeverMerged(t *testing.T) {
 	clk := &clock{t: epoch}
 	run := func() *bot.Report {
 		t.Helper()
-		repo := clone(t, e.srv)
-		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := b.Run(t.Context(), false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep, _ := e.run(t, clk)
 		return rep
 	}
 	reportHealthy(t, e.srv, e.repo)

@@ -10,10 +10,12 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/bot/check"
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
 	"github.com/ferry-dev/ferry/fixtures"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/gitops/render"
 	"github.com/ferry-dev/ferry/planner"
 )
 
@@ -154,16 +156,7 @@ func (e *env) toTheEnd(t *testing.T, runs int, between func()) *planner.Plan {
 	clk := &clock{t: epoch}
 	var last *planner.Plan
 	for i := 0; i < runs; i++ {
-		repo := clone(t, e.srv)
-		forge := newForge(t, e.srv, repo, e.sleeps)
-		b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := b.Run(t.Context(), false)
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
+		rep, repo := e.run(t, clk)
 		if last = rep.Plan; last.Finished() {
 			return last
 		}
@@ -189,4 +182,39 @@ func (e *env) propose(t *testing.T, branch string) (*bot.PullRequest, plumbing.H
 		t.Fatal(err)
 	}
 	return pr, c
+}
+
+// run is one planner run on a new clone of the fake, with the fixture's
+// health provider; it returns the report and the clone.
+func (e *env) run(t *testing.T, clk *clock) (*bot.Report, *gitstore.Store) {
+	t.Helper()
+	repo := clone(t, e.srv)
+	forge := newForge(t, e.srv, repo, e.sleeps)
+	b, err := bot.New(repo, bot.Options{Forge: forge, Health: statuses(e.srv, forge), Now: clk.Now, Progress: tw{t}, SealKey: sealKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := b.Run(t.Context(), false)
+	if err != nil {
+		t.Fatalf("run at %s: %v", clk.Now().Sub(epoch), err)
+	}
+	return rep, repo
+}
+
+// verifyMain runs ferry verify's history check on the fake's main: every
+// commit GitHub made keeps the invariants.
+func (e *env) verifyMain(t *testing.T) {
+	t.Helper()
+	bare, err := gitstore.Open(e.srv.BarePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := bare.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail, err := check.Options{Renderer: render.New(), SealKey: sealKey}.History(t.Context(), bare, plumbing.ZeroHash, head)
+	if err != nil || fail != nil {
+		t.Errorf("check.History of main = %+v, %v; want every commit to keep the invariants", fail, err)
+	}
 }

@@ -7,11 +7,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ferry-dev/ferry/bot"
-	"github.com/ferry-dev/ferry/bot/check"
 	ferrygh "github.com/ferry-dev/ferry/bot/github"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
-	"github.com/ferry-dev/ferry/gitops/gitstore"
-	"github.com/ferry-dev/ferry/gitops/render"
 )
 
 // TestMergeQueue: on a base branch that requires a merge queue, ferry
@@ -111,7 +108,6 @@ func TestMergeQueueThatSquashes(t *testing.T) {
 // commit, and main's history keeps the invariants.
 func TestMigrationThroughMergeQueue(t *testing.T) {
 	e := setup(t, fake.Options{MergeQueue: &fake.MergeQueue{}, RequiredContexts: []string{"ferry check"}})
-	ctx := t.Context()
 	// CI: the check on each open pull request, and on each merge group.
 	e.toTheEnd(t, 80, func() {
 		for _, p := range e.srv.PRs() {
@@ -146,17 +142,6 @@ func TestMigrationThroughMergeQueue(t *testing.T) {
 			t.Errorf("a REST merge on a merge queue's branch: %s", r)
 		}
 	}
-	bare, err := gitstore.Open(e.srv.BarePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := bare.Resolve("main")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fail, err := check.Options{Renderer: render.New(), SealKey: sealKey}.History(ctx, bare, plumbing.ZeroHash, head)
-	if err != nil || fail != nil {
-		t.Errorf("check.History of main = %+v, %v; want every commit to keep the invariants", fail, err)
-	}
+	e.verifyMain(t)
 	t.Logf("%d stages merged through the queue", merged)
 }
