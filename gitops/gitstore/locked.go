@@ -1,6 +1,9 @@
 package gitstore
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -13,7 +16,9 @@ import (
 // process: the on-disk storage keeps unguarded caches (the loose object
 // list that a write clears while a read walks it, the packfile index it
 // loads on first use). Writes take the lock alone, reads share it, and the
-// lazily loaded index is loaded once under the lock alone before any read.
+// lazily loaded index is loaded once under the lock alone before any read
+// that goes to go-git (objects in packs and loose ones are read by packs
+// and readLoose, which share nothing unguarded).
 type lockedStorer struct {
 	storage.Storer
 	mu     sync.RWMutex
@@ -27,6 +32,11 @@ type lockedStorer struct {
 	// the same trees are read again and again. Objects never change, so
 	// nothing is invalidated.
 	read *cache.ObjectLRU
+	// packs, when objects is set, reads the packed objects, and loose
+	// ones are read here too (readLoose): go-git's storage, and the
+	// packfile index it loads whole (see packs), is left for what neither
+	// finds.
+	packs *packs
 }
 
 // readCacheSize bounds the objects lockedStorer keeps, as go-git's default
@@ -49,6 +59,23 @@ func (s *lockedStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (pl
 			return o, nil
 		}
 	}
+	if s.packs != nil {
+		o, err := s.packs.get(t, h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			if o, err = readLoose(s.objects, h); err == nil {
+				o, err = typed(o, t)
+			}
+		}
+		if err == nil {
+			if o.Size() <= largeObject {
+				s.read.Put(o)
+			}
+			return o, nil
+		}
+		if !errors.Is(err, plumbing.ErrObjectNotFound) && !errors.Is(err, errLarge) {
+			return nil, err
+		}
+	}
 	s.warm()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -60,6 +87,15 @@ func (s *lockedStorer) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (pl
 }
 
 func (s *lockedStorer) HasEncodedObject(h plumbing.Hash) error {
+	if s.packs != nil {
+		if s.packs.has(h) {
+			return nil
+		}
+		hex := h.String()
+		if _, err := os.Stat(filepath.Join(s.objects, hex[:2], hex[2:])); err == nil {
+			return nil
+		}
+	}
 	s.warm()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -70,6 +106,11 @@ func (s *lockedStorer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 	if s.read != nil {
 		if o, ok := s.read.Get(h); ok {
 			return o.Size(), nil
+		}
+	}
+	if s.packs != nil {
+		if sz, err := s.packs.size(h); !errors.Is(err, plumbing.ErrObjectNotFound) {
+			return sz, err
 		}
 	}
 	s.warm()

@@ -64,6 +64,7 @@ func newRepo(r *git.Repository) *Store {
 	ls := &lockedStorer{Storer: st, objects: objects}
 	if objects != "" {
 		ls.read = cache.NewObjectLRU(readCacheSize)
+		ls.packs = newPacks(st.(*filesystem.Storage).Filesystem(), cache.NewObjectLRUDefault())
 	}
 	if wrapped, err := git.Open(ls, nil); err == nil {
 		r = wrapped
