@@ -550,9 +550,22 @@ func (f *Forge) Merge(ctx context.Context, pr *bot.PullRequest, head plumbing.Ha
 		return false, err
 	}
 	if q.required {
+		if cur.GetMergeableState() == "blocked" {
+			// A required check has not passed: GitHub would refuse
+			// the enqueue, a write of the budget for nothing. A later
+			// run queues it.
+			return false, nil
+		}
 		return false, f.enqueue(ctx, cur, head, q)
 	}
 	method := f.methodOf(pr.Branch)
+	if am := cur.GetAutoMerge(); am != nil && strings.EqualFold(am.GetMergeMethod(), method) &&
+		am.GetCommitTitle() == msg.Subject && am.GetCommitMessage() == msg.Body {
+		// Enabled already as ferry would, and the head is ferry's
+		// (checked above): enabling it again would be a write of the
+		// budget for nothing.
+		return false, nil
+	}
 	// Mergeable now (every required check passed): GitHub would refuse
 	// auto-merge for its clean status, so the mutation would be a write
 	// of the budget spent for nothing. Otherwise, auto-merge; a status

@@ -313,6 +313,15 @@ func TestAutoMerge(t *testing.T) {
 	if diff := cmp.Diff(want, e.srv.PR(pr.Number).AutoMerge, cmpopts.IgnoreFields(fake.AutoMerge{}, "EnabledAt")); diff != "" {
 		t.Errorf("auto-merge mismatch (-want +got):\n%s", diff)
 	}
+	// A run while the check is still pending writes nothing: auto-merge
+	// is on as ferry would have it.
+	writes, _ := e.srv.Writes()
+	if merged, err := e.forge.Merge(ctx, pr, c, msg); err != nil || merged {
+		t.Fatalf("Merge again = %v, %v; want waiting", merged, err)
+	}
+	if again, _ := e.srv.Writes(); again != writes {
+		t.Errorf("the second Merge while the check is pending made %d writes, want none", again-writes)
+	}
 	e.srv.PostStatus(c.String(), "ci", "success")
 	got := e.srv.PR(pr.Number)
 	if !got.Merged {
