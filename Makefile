@@ -17,7 +17,7 @@ export FERRY_CORPUS := $(abspath $(FERRY_CORPUS))
 endif
 
 .DEFAULT_GOAL := test
-.PHONY: test demo e2e api-desc release-snapshot fmt fmt-fix vet lint tidy-check bench fuzz
+.PHONY: test demo e2e api-desc release-snapshot fmt fmt-fix vet lint tidy-check bench bench-budget fuzz
 
 # The tests write many small git objects. On this kind of machine creating
 # a file on disk costs about a millisecond and on tmpfs about 16 µs, so the
@@ -87,9 +87,14 @@ lint:
 tidy-check:
 	$(GO) mod tidy -diff
 
-## bench: run the benchmarks, no tests
+## bench: run the benchmarks, no tests, but the write budget's (bench-budget)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkWriteBudget$$' -benchmem -timeout 30m ./...
+
+## bench-budget: 1,000 workloads migrated under GitHub's write limit on the fake
+## GitHub, one pull request per wave, then per workload (over an hour on 2 cores)
+bench-budget:
+	$(GO) test ./bot/github -run '^$$' -bench '^BenchmarkWriteBudget$$' -benchtime 1x -timeout 180m -v
 
 ## fuzz: fuzz the rewrite engine, then its scanner against yaml.v3, for FUZZTIME each (default 10m)
 fuzz:
