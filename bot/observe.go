@@ -461,10 +461,16 @@ func (b *Bot) observeHealth(ctx context.Context, s *Snapshot) error {
 					continue
 				}
 				h, err := b.opts.Health.Observe(ctx, w.Name, c, plumbing.NewHash(commit))
+				o := planner.Observation{Workload: w.Name, Cluster: c, Commit: commit, State: h}
 				if err != nil {
-					return fmt.Errorf("health of %s on %s: %w", w.Name, c, err)
+					if ctx.Err() != nil {
+						return fmt.Errorf("health of %s on %s: %w", w.Name, c, err)
+					}
+					// The provider could not say for this workload: it
+					// waits, saying why, and the others go on.
+					o = planner.Observation{Workload: w.Name, Cluster: c, Commit: commit, State: planner.Unknown, Err: err.Error()}
 				}
-				in.Health = append(in.Health, planner.Observation{Workload: w.Name, Cluster: c, Commit: commit, State: h})
+				in.Health = append(in.Health, o)
 			}
 		}
 	}

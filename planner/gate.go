@@ -147,6 +147,9 @@ func (g Gate) String() string {
 		}
 		return s
 	case GateHealthy:
+		if g.Holds && g.Reason != "" {
+			return g.Cluster + " health unknown" + at + ": " + g.Reason
+		}
 		if g.Holds {
 			return g.Cluster + " not healthy" + at
 		}

@@ -669,6 +669,18 @@ func (pl *planning) healthy(w, c, commit string) bool {
 	return false
 }
 
+// unhealthy is the healthy gate of w on c at commit (any commit when ""),
+// holding, with the provider's error when it could not say.
+func (pl *planning) unhealthy(w, c, commit string) *Gate {
+	g := Gate{Kind: GateHealthy, Cluster: c, Commit: commit}
+	for _, o := range pl.health {
+		if o.Workload == w && o.Cluster == c && o.Err != "" && (commit == "" || o.Commit == commit) {
+			g.Reason = o.Err
+		}
+	}
+	return hold(g)
+}
+
 // gatePin checks the gates of a pin that do not depend on other entries.
 func (pl *planning) gatePin(e *entry, v *view) {
 	m, w := v.m, v.w
@@ -687,7 +699,7 @@ func (pl *planning) gatePin(e *entry, v *view) {
 	gates := []Gate{{Kind: GateValidation, Clusters: slices.Clone(m.To)}}
 	if pl.in.HealthGate {
 		if !pl.healthy(w.Name, m.From, "") {
-			e.Wait = hold(Gate{Kind: GateHealthy, Cluster: m.From})
+			e.Wait = pl.unhealthy(w.Name, m.From, "")
 			return
 		}
 		gates = append(gates, Gate{Kind: GateHealthy, Cluster: m.From})
@@ -722,7 +734,7 @@ func (pl *planning) gateForward(e *entry, v *view, st Stage, gates []Gate) {
 			for _, t := range m.To {
 				healthy := Gate{Kind: GateHealthy, Cluster: t, Commit: commit}
 				if !pl.healthy(w.Name, t, commit) {
-					e.Wait = hold(healthy)
+					e.Wait = pl.unhealthy(w.Name, t, commit)
 					return
 				}
 				gates = append(gates, healthy)

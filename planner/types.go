@@ -123,6 +123,8 @@ type Observation struct {
 	Cluster  string
 	Commit   string
 	State    Health
+	// Err, with State Unknown, is why the provider could not say.
+	Err string
 }
 
 // Health is the state of a workload on a cluster.
