@@ -14,12 +14,13 @@ import (
 	gh "github.com/google/go-github/v62/github"
 	"github.com/shurcooL/githubv4"
 
-	"github.com/ferry-dev/ferry/bot"
-	"github.com/ferry-dev/ferry/gitops/gitstore"
-	"github.com/ferry-dev/ferry/planner"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/ferry-dev/ferry/bot"
+	"github.com/ferry-dev/ferry/gitops/gitstore"
+	"github.com/ferry-dev/ferry/planner"
 )
 
 // Options configure a Forge. The zero value of each optional field means

@@ -12,10 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	gh "github.com/google/go-github/v62/github"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/ferry-dev/ferry/bot"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/gitops/gitstore"
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 func TestRetries(t *testing.T) {

@@ -7,9 +7,10 @@ import (
 
 	gh "github.com/google/go-github/v62/github"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/ferry-dev/ferry/bot"
 	"github.com/ferry-dev/ferry/planner"
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Statuses is the github-status health provider: a cluster's Argo CD (or

@@ -3,10 +3,11 @@ package github_test
 import (
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/ferry-dev/ferry/bot/github"
 	fake "github.com/ferry-dev/ferry/fixtures/github"
 	"github.com/ferry-dev/ferry/planner"
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 func TestStatuses(t *testing.T) {
