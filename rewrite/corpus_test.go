@@ -123,18 +123,19 @@ func rawItem(p *planner, seq *yaml.Node, idx int) (string, bool) {
 	return strings.Join(lines, "\n"), true
 }
 
-// corpusBudget bounds the bytes the edits of one file may rewrite: every
-// node of a small file is edited, an evenly spaced sample of a large one
-// (a CRD of 1 MB gets about 64 nodes, not its 20,000), so a corpus of
-// such files is tested in minutes, not hours.
-const corpusBudget = 64 << 20
+// corpusBudget bounds the bytes one file's walk may edit, counted as the
+// file's size for each node it visits (a scalar costs three edits of the
+// file, an item two): every node of a small file is edited, an evenly
+// spaced sample of a large one (a CRD of 1 MB gets 16 nodes, not its
+// 20,000), so a corpus of such files is tested in minutes, not hours.
+const corpusBudget = 16 << 20
 
 // walkSample is walkPaths over the nodes a file of size bytes can afford
-// under corpusBudget, at least 20, spread over the whole file.
+// under corpusBudget, at least 8, spread over the whole file.
 func walkSample(f *file, size int, fn func(p Path, n, parent *yaml.Node)) {
 	total := 0
 	walkPaths(f, func(Path, *yaml.Node, *yaml.Node) { total++ })
-	limit := max(20, corpusBudget/max(size, 1))
+	limit := max(8, corpusBudget/max(size, 1))
 	stride := max(1, (total+limit-1)/limit)
 	i := 0
 	walkPaths(f, func(p Path, n, parent *yaml.Node) {
