@@ -304,7 +304,7 @@ func WorkloadInput(st *gitops.State) planner.WorkloadState {
 func MigrationsInput(migs []*gitops.Migration, ws []planner.WorkloadState) []planner.Migration {
 	out := make([]planner.Migration, 0, len(migs))
 	for _, m := range migs {
-		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Steps: m.Spec.Steps,
+		pm := planner.Migration{Name: m.Metadata.Name, From: m.Spec.From, To: m.Spec.To, Retire: m.Spec.Retire, Steps: m.Spec.Steps,
 			Soak: m.Spec.Soak.Duration, MaxInFlight: m.Spec.MaxInFlight, Paused: m.Spec.Paused, Abort: m.Spec.Abort}
 		for _, w := range ws {
 			if m.Selects(w.Name) {
@@ -391,6 +391,11 @@ func (b *Bot) validatePair(ctx context.Context, s *Snapshot, name string, m plan
 	} else if err != nil {
 		return nil, err
 	}
+	for i := range s.Input.Workloads {
+		if ws := &s.Input.Workloads[i]; ws.Name == name {
+			m.To = planner.Targets(&m, ws) // a retiring Migration's, for this workload
+		}
+	}
 	var out []string
 	for _, t := range m.To {
 		problems, err := s.Repo.ValidatePair(ctx, w, m.From, t)
@@ -452,7 +457,7 @@ func (b *Bot) observeHealth(ctx context.Context, s *Snapshot) error {
 				if c, ok := last[m.Name+"\x00"+w.Name]; ok {
 					commit = c
 				}
-				clusters = append(clusters, m.To...)
+				clusters = append(clusters, planner.Targets(&m, &w)...)
 			} else if len(w.Problems) > 0 || w.PinnedBy != "" || !s.validated[w.Name] {
 				continue // only the workloads about to be pinned
 			}

@@ -281,6 +281,8 @@ func TestLoadBadInput(t *testing.T) {
 			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 10, msg: `steps: "10.5" is not a whole number`},
 		{name: "fractional maxInFlight", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "maxInFlight: 5", "maxInFlight: 1.9", 1)},
 			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 9, msg: `maxInFlight: "1.9" is not a whole number`},
+		{name: "no target", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "  to: [gke-eu-2]\n", "", 1)},
+			wantErr: gitops.ErrMissingField, file: "migrations/eu.yaml", line: 6, msg: "to: no target clusters (a Migration with retire: true may name none)"},
 		{name: "zero maxInFlight", change: map[string]string{"migrations/eu.yaml": strings.Replace(goodRepo["migrations/eu.yaml"], "maxInFlight: 5", "maxInFlight: 0", 1)},
 			wantErr: gitops.ErrBadName, file: "migrations/eu.yaml", line: 9, msg: "maxInFlight: 0 is not a positive whole number"},
 		{name: "unknown placeholder", change: map[string]string{"ferry.yaml": strings.Replace(goodRepo["ferry.yaml"], "overlays/{cluster}", "overlays/{zone}/{cluster}", 1)},
@@ -333,5 +335,22 @@ func TestLoadBadInput(t *testing.T) {
 				t.Errorf("Load() wrote to the repo (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A Migration that retires its source may name no target: each workload
+// goes to the clusters that already run it.
+func TestLoadRetireWithoutTargets(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range goodRepo {
+		files[k] = v
+	}
+	files["migrations/eu.yaml"] = strings.Replace(goodRepo["migrations/eu.yaml"], "  to: [gke-eu-2]\n", "  retire: true\n", 1)
+	r, err := load(t, writeRepo(t, files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Migrations) != 1 || !r.Migrations[0].Spec.Retire || len(r.Migrations[0].Spec.To) != 0 {
+		t.Errorf("migrations %+v, want one that retires gke-eu-1 with no target", r.Migrations)
 	}
 }

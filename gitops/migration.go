@@ -27,8 +27,12 @@ type Metadata struct {
 
 // MigrationSpec is what a Migration asks for.
 type MigrationSpec struct {
-	From        string   `yaml:"from"`
-	To          []string `yaml:"to"`
+	From string   `yaml:"from"`
+	To   []string `yaml:"to"`
+	// Retire moves every workload it selects off From: onto the clusters
+	// that already run it besides From, and a workload that runs on From
+	// alone onto To (which may then be empty when none does).
+	Retire      bool     `yaml:"retire"`
 	Workloads   []string `yaml:"workloads"` // globs over workload names
 	Exclude     []string `yaml:"exclude"`
 	Steps       []int    `yaml:"steps"` // % of traffic on the targets after each shift stage
@@ -97,8 +101,8 @@ func loadMigration(fsys fs.FS, name string, inv *Inventory) (*Migration, error) 
 	if _, ok := inv.Cluster(s.From); !ok {
 		return nil, fail(fmt.Errorf("%w: from: cluster %q is not in the inventory", ErrUnknownName, s.From), "spec", "from")
 	}
-	if len(s.To) == 0 {
-		return nil, fail(fmt.Errorf("%w: to: no target clusters", ErrMissingField), "spec")
+	if len(s.To) == 0 && !s.Retire {
+		return nil, fail(fmt.Errorf("%w: to: no target clusters (a Migration with retire: true may name none)", ErrMissingField), "spec")
 	}
 	for i, to := range s.To {
 		at := []string{"spec", "to", fmt.Sprint(i)}

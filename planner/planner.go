@@ -193,7 +193,38 @@ type view struct {
 	pinned bool
 }
 
+// Targets are the clusters m moves w to: m.To, or for a Migration that
+// retires its source, the clusters that already run w (an overlay, a
+// registration or a backend) besides the source, sorted, and m.To when
+// none does.
+func Targets(m *Migration, w *WorkloadState) []string {
+	if !m.Retire {
+		return m.To
+	}
+	var serving []string
+	for c := range w.Clusters {
+		if c != m.From {
+			serving = append(serving, c)
+		}
+	}
+	for c := range w.Weights {
+		if c != m.From && !slices.Contains(serving, c) {
+			serving = append(serving, c)
+		}
+	}
+	if len(serving) == 0 {
+		return m.To
+	}
+	slices.Sort(serving)
+	return serving
+}
+
 func (pl *planning) view(m *Migration, w *WorkloadState) *view {
+	if to := Targets(m, w); !slices.Equal(to, m.To) {
+		mw := *m
+		mw.To = to
+		m = &mw
+	}
 	v := &view{m: m, w: w, traffic: w.Weights != nil}
 	v.srcPresent = present(w, m.From) || hasBackend(w, m.From)
 	v.tgtAll = len(m.To) > 0
@@ -360,6 +391,7 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 		return e
 	}
 	v := pl.view(m, w)
+	m = v.m // with its targets for w
 	e.Share = v.share
 	pinned := w.PinnedBy == m.Name
 
@@ -420,6 +452,9 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 				e.Wait = hold(Gate{Kind: GateAborted})
 				return e
 			}
+			if noTarget(e, v) {
+				return e
+			}
 			pl.gatePin(e, v)
 		case !v.srcPresent && v.tgtAll:
 			e.Phase = Done
@@ -446,6 +481,9 @@ func (pl *planning) entry(m *Migration, name string) *entry {
 	switch {
 	case v.srcPresent && !v.tgtAny:
 		e.Phase = Pinned
+		if noTarget(e, v) {
+			return e
+		}
 		pl.gateForward(e, v, Stage{Kind: Deploy}, []Gate{{Kind: GatePinnedBy, Migration: m.Name}})
 	case v.srcPresent && v.tgtAll:
 		e.Phase = Deployed
@@ -490,6 +528,16 @@ func nextStep(w *WorkloadState, m *Migration, share int) int {
 		}
 	}
 	return 100
+}
+
+// noTarget holds a workload that a Migration retiring its source would
+// move, but that runs nowhere else while the Migration names no target.
+func noTarget(e *entry, v *view) bool {
+	if len(v.m.To) > 0 {
+		return false
+	}
+	e.Wait = hold(Gate{Kind: GateValidation, Problems: []string{fmt.Sprintf("it runs on %s alone, and %s names no target for such a workload: add one to spec.to", v.m.From, v.m.Name)}})
+	return true
 }
 
 func firstPresentTarget(v *view) string {

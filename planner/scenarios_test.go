@@ -384,6 +384,31 @@ func scenarios() []scenario {
 			},
 		},
 		{
+			name: "retire",
+			desc: "A Migration that retires gke-eu-1 moves each workload onto the clusters that already run it:\n" +
+				"a (on gke-us-1 too) is pinned, then drained onto gke-us-1 alone and removed from gke-eu-1; b, pinned,\n" +
+				"drains its share onto both of its other clusters; c, on gke-eu-1 alone, goes to the named target\n" +
+				"gke-eu-2, deployed as any migration's; d is on gke-us-1 only and done. In a retirement that names\n" +
+				"no target, e (on gke-eu-1 alone) waits, saying so.",
+			in: planner.Input{
+				Now: now,
+				History: []planner.Event{
+					ev("retire-eu-1", "b-pinned", "pin", "b100000", 2*time.Hour),
+				},
+				Migrations: []planner.Migration{
+					withMig(mig("retire-eu-1", eu1, to2, "a-also-on-us-1", "b-pinned", "c-eu-1-only", "d-us-1-only"), func(m *planner.Migration) { m.Retire = true }),
+					withMig(mig("retire-eu-1-nowhere", eu1, nil, "e-eu-1-only"), func(m *planner.Migration) { m.Retire = true }),
+				},
+				Workloads: []planner.WorkloadState{
+					wl("a-also-on-us-1", "", "gke-eu-1=OR:50 gke-us-1=OR:50"),
+					wl("b-pinned", "retire-eu-1", "gke-eu-1=OR:40 gke-eu-2=OR:30 gke-us-1=OR:30"),
+					wl("c-eu-1-only", "", "gke-eu-1=OR:100"),
+					wl("d-us-1-only", "", "gke-us-1=OR:100"),
+					wl("e-eu-1-only", "", "gke-eu-1=OR:100"),
+				},
+			},
+		},
+		{
 			name: "abort",
 			desc: "spec.abort at each phase: not started stays put, pinned is unpinned, a deployment without traffic on\n" +
 				"the targets is undeployed, traffic goes back to the source (other clusters keep theirs); a cleaned-up\n" +

@@ -67,6 +67,9 @@ type Migration struct {
 	Name string
 	From string
 	To   []string
+	// Retire: each workload's targets are the clusters that already run
+	// it besides From, or To when none does (see Targets).
+	Retire bool
 	// Workloads are the names of the workloads the Migration selects,
 	// already matched against its globs and excludes.
 	Workloads   []string
