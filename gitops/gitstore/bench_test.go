@@ -123,3 +123,59 @@ func BenchmarkCommitOneChange(b *testing.B) {
 		b.ReportMetric(per(tCLI)/per(tBig), "gitcli/ferry-mem")
 	}
 }
+
+// BenchmarkPush pushes a commit of one changed file to a new branch of a
+// remote whose main has 1 commit and one whose main has 2,000, to git's
+// own receive-pack, and times finding what to send (missing) apart from
+// the whole push. The ratios 2000/1 say whether the cost grows with the
+// history (go-git's push read every tree of it).
+func BenchmarkPush(b *testing.B) {
+	type remote struct {
+		url  string
+		head plumbing.Hash
+		r    *Store
+	}
+	sizes := []int{1, 2000}
+	remotes := map[int]remote{}
+	for _, n := range sizes {
+		url, head := historyRemote(b, n-1)
+		r, err := Clone(b.Context(), url, CloneOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		remotes[n] = remote{url, head, r}
+	}
+	per := map[string]time.Duration{}
+	for _, what := range []string{"missing", "push"} {
+		for _, n := range sizes {
+			name := fmt.Sprintf("%s/history=%d", what, n)
+			b.Run(name, func(b *testing.B) {
+				rm := remotes[n]
+				i := 0
+				for b.Loop() {
+					i++
+					b.StopTimer()
+					c, err := rm.r.Commit(b.Context(), rm.head, []Change{{Path: "apps/a1/deploy.yaml", Data: fmt.Appendf(nil, "%s %d\n", what, i)}}, meta("pin\n"))
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					if what == "missing" {
+						_, err = rm.r.missing(c, []plumbing.Hash{rm.head})
+					} else {
+						err = rm.r.Push(b.Context(), rm.url, nil, fmt.Sprintf("ferry/b/%d", i), plumbing.ZeroHash, c)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				per[name] = b.Elapsed() / time.Duration(b.N)
+			})
+		}
+	}
+	for _, what := range []string{"missing", "push"} {
+		if lo, hi := per[what+"/history=1"], per[what+"/history=2000"]; lo > 0 && hi > 0 {
+			b.Logf("%s: history 2000 / history 1 = %.2f (%v / %v)", what, float64(hi)/float64(lo), hi, lo)
+		}
+	}
+}

@@ -15,10 +15,8 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // UpdateRef points name at new if, and only if, it points at old now (a zero
@@ -98,56 +96,6 @@ func isUpdatable(name plumbing.ReferenceName) bool {
 // pushRemote is the name of the throwaway remote Push uses.
 const pushRemote = "ferry"
 
-// Push sets refs/heads/branch on the remote at remoteURL to new, with a lease:
-// the remote branch must be at expectedOld (a zero expectedOld: it must not
-// exist). If it is elsewhere, nothing is changed and the error wraps
-// [ErrRefMoved], so another writer's commit is never lost. A remote already
-// at new is success. ctx bounds the network transfer.
-//
-// Push sends the objects reachable from new that the remote lacks. It does
-// not touch the refs or config of this repo: the push runs against a view of
-// the repo whose refs are throwaway.
-func (r *Store) Push(ctx context.Context, remoteURL string, auth transport.AuthMethod, branch string, expectedOld, new plumbing.Hash) error {
-	dst := plumbing.NewBranchReferenceName(branch)
-	if branch == "" || dst.Validate() != nil {
-		return fmt.Errorf("push: invalid branch %q", branch)
-	}
-	if new.IsZero() {
-		return fmt.Errorf("push %s: zero new hash", branch)
-	}
-
-	// go-git checks a lease only for a refspec whose source is a local ref,
-	// and looks up refs/remotes/<remote>/<branch> even when the expected hash
-	// is given; both live in the throwaway ref store.
-	refs := make(memory.ReferenceStorage)
-	refs[dst] = plumbing.NewHashReference(dst, new)
-	tracking := plumbing.NewRemoteReferenceName(pushRemote, branch)
-	refs[tracking] = plumbing.NewHashReference(tracking, expectedOld)
-	view := &refView{Storer: r.s, refs: refs}
-
-	remote := git.NewRemote(view, &config.RemoteConfig{Name: pushRemote, URLs: []string{remoteURL}})
-	err := remote.PushContext(ctx, &git.PushOptions{
-		RemoteName:     pushRemote,
-		RefSpecs:       []config.RefSpec{config.RefSpec("+" + dst.String() + ":" + dst.String())},
-		Auth:           auth,
-		ForceWithLease: &git.ForceWithLease{RefName: dst, Hash: expectedOld},
-	})
-	switch {
-	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
-		return nil
-	case ctx.Err() != nil:
-		return fmt.Errorf("push %s to %s: %w", branch, remoteURL, err)
-	}
-	// go-git reports a lost lease (and the server a lost race) as plain
-	// errors; ask the remote where the branch is to tell them apart from
-	// other failures.
-	at, lerr := remoteBranch(ctx, remote, auth, dst)
-	if lerr == nil && at != expectedOld {
-		return fmt.Errorf("push %s to %s: %w: remote at %s, expected %s (%w)", branch, remoteURL, ErrRefMoved, at, expectedOld, err)
-	}
-	return fmt.Errorf("push %s to %s: %w", branch, remoteURL, err)
-}
-
 // RemoteBranch returns where branch is on the remote at remoteURL, zero
 // when it does not exist there.
 func (r *Store) RemoteBranch(ctx context.Context, remoteURL string, auth transport.AuthMethod, branch string) (plumbing.Hash, error) {
@@ -168,25 +116,6 @@ func remoteBranch(ctx context.Context, remote *git.Remote, auth transport.AuthMe
 	}
 	return plumbing.ZeroHash, nil
 }
-
-// refView is a storer whose objects and config are the repo's and whose refs
-// are its own.
-type refView struct {
-	storage.Storer
-	refs memory.ReferenceStorage
-}
-
-func (v *refView) SetReference(ref *plumbing.Reference) error { return v.refs.SetReference(ref) }
-func (v *refView) CheckAndSetReference(ref, old *plumbing.Reference) error {
-	return v.refs.CheckAndSetReference(ref, old)
-}
-func (v *refView) Reference(n plumbing.ReferenceName) (*plumbing.Reference, error) {
-	return v.refs.Reference(n)
-}
-func (v *refView) IterReferences() (storer.ReferenceIter, error)  { return v.refs.IterReferences() }
-func (v *refView) RemoveReference(n plumbing.ReferenceName) error { return v.refs.RemoveReference(n) }
-func (v *refView) CountLooseRefs() (int, error)                   { return v.refs.CountLooseRefs() }
-func (v *refView) PackRefs() error                                { return v.refs.PackRefs() }
 
 // Branches returns the local branches whose names start with prefix, by
 // short name ("ferry/m/w/pin"), with the commit each points at.

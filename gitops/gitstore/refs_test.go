@@ -275,7 +275,7 @@ func TestStaleLock(t *testing.T) {
 }
 
 // newRemote returns the path of a bare repository holding base on main.
-func newRemote(t *testing.T) (string, plumbing.Hash) {
+func newRemote(t testing.TB) (string, plumbing.Hash) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "remote.git")
 	if _, err := git.PlainInit(dir, true); err != nil {
