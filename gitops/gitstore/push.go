@@ -338,27 +338,36 @@ func (w *walk) reach(h plumbing.Hash, m uint8, mustHave bool) error {
 }
 
 // commitQueue is a heap of commits, newest committer date first and, of
-// commits of one date, those reached from the new side only first: a
-// commit pushed on the remote's tip then meets it at once, even where
-// every commit has the same date.
+// commits of one date, those reached from the new side only (when queued)
+// first: a commit pushed on the remote's tip then meets it at once, even
+// where every commit has the same date. The order is fixed as a commit is
+// queued, so a mark it gains later leaves the heap intact.
 type commitQueue struct {
-	cs     []*object.Commit
+	cs     []queued
 	popped map[plumbing.Hash]*object.Commit
 	marks  map[plumbing.Hash]uint8
+}
+
+type queued struct {
+	c       *object.Commit
+	newOnly bool
 }
 
 func (q commitQueue) Len() int { return len(q.cs) }
 func (q commitQueue) Less(i, j int) bool {
 	a, b := q.cs[i], q.cs[j]
-	if !a.Committer.When.Equal(b.Committer.When) {
-		return a.Committer.When.After(b.Committer.When)
+	if !a.c.Committer.When.Equal(b.c.Committer.When) {
+		return a.c.Committer.When.After(b.c.Committer.When)
 	}
-	return q.marks[a.Hash] == fromNew && q.marks[b.Hash] != fromNew
+	return a.newOnly && !b.newOnly
 }
 func (q commitQueue) Swap(i, j int) { q.cs[i], q.cs[j] = q.cs[j], q.cs[i] }
-func (q *commitQueue) Push(x any)   { q.cs = append(q.cs, x.(*object.Commit)) }
+func (q *commitQueue) Push(x any) {
+	c := x.(*object.Commit)
+	q.cs = append(q.cs, queued{c, q.marks[c.Hash] == fromNew})
+}
 func (q *commitQueue) Pop() any {
-	c := q.cs[len(q.cs)-1]
+	c := q.cs[len(q.cs)-1].c
 	q.cs = q.cs[:len(q.cs)-1]
 	if q.popped == nil {
 		q.popped = map[plumbing.Hash]*object.Commit{}

@@ -46,19 +46,26 @@ func historyRemote(t testing.TB, n int) (string, plumbing.Hash) {
 	return url, head
 }
 
+// cloneAndCommit clones url and commits a change of path on head.
+func cloneAndCommit(t *testing.T, url string, head plumbing.Hash, path string) (*Store, plumbing.Hash) {
+	t.Helper()
+	r, err := Clone(t.Context(), url, CloneOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Commit(t.Context(), head, []Change{{Path: path, Data: []byte("pinned\n")}}, meta("pin\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, c
+}
+
 // TestPushSendsOnlyWhatIsNew: a commit on the remote's tip is sent as the
 // commit, the trees on the changed path and the blob, and finding them
 // reads the commits it touches, however long the history behind it.
 func TestPushSendsOnlyWhatIsNew(t *testing.T) {
 	url, head := historyRemote(t, 200)
-	r, err := Clone(t.Context(), url, CloneOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := r.Commit(t.Context(), head, []Change{{Path: "apps/a1/deploy.yaml", Data: []byte("replicas: 9\n")}}, meta("pin\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, c := cloneAndCommit(t, url, head, "apps/a1/deploy.yaml")
 	counted := &countingStorer{Storer: r.s}
 	got, err := (&Store{s: counted}).missing(c, []plumbing.Hash{head})
 	if err != nil {
@@ -177,14 +184,7 @@ func fsck(t *testing.T, dir string) {
 // remote still say what the remote has, and only the new commit is sent.
 func TestPushCountsWhatItFetched(t *testing.T) {
 	url, head := historyRemote(t, 20)
-	r, err := Clone(t.Context(), url, CloneOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := r.Commit(t.Context(), head, []Change{{Path: "pin", Data: []byte("1\n")}}, meta("pin\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, c := cloneAndCommit(t, url, head, "pin")
 	tracked, err := r.trackedFrom(url)
 	if err != nil {
 		t.Fatal(err)
