@@ -30,6 +30,8 @@ type Worktree struct {
 	// worktree: in the git directory, so that a run killed in between
 	// leaves nothing among the user's files. "" writes beside the file.
 	tmp string
+	// gitDir is the git directory, where the catch-up lock is ("": none).
+	gitDir string
 }
 
 // DirtyError is the refusal of a worktree with changes to tracked files
@@ -56,9 +58,9 @@ func FollowWorktree(dir, base string) (*Worktree, error) {
 	if err != nil {
 		return nil, nil // opening the repo itself reports it
 	}
-	tmp := ""
+	tmp, gitDir := "", ""
 	if fsr, ok := r.Storer.(interface{ Filesystem() billy.Filesystem }); ok {
-		gitDir := fsr.Filesystem().Root()
+		gitDir = fsr.Filesystem().Root()
 		removeDead(gitDir, "index.ferry-")
 		if tmp = filepath.Join(gitDir, "ferry", "tmp"); os.MkdirAll(tmp, 0o755) != nil {
 			tmp = ""
@@ -74,7 +76,7 @@ func FollowWorktree(dir, base string) (*Worktree, error) {
 	if err != nil || head.Target() != plumbing.NewBranchReferenceName(base) {
 		return nil, nil
 	}
-	f := &Worktree{root: wt.Filesystem.Root(), repo: r, wt: wt, base: head.Target(), tmp: tmp}
+	f := &Worktree{root: wt.Filesystem.Root(), repo: r, wt: wt, base: head.Target(), tmp: tmp, gitDir: gitDir}
 	if err := f.catchUp(dir); err != nil {
 		return nil, err
 	}
@@ -91,6 +93,7 @@ func (f *Worktree) CatchUp() error {
 }
 
 func (f *Worktree) catchUp(dir string) error {
+	defer lockWorktree(f.gitDir)()
 	ref, err := f.repo.Reference(f.base, true)
 	if err != nil {
 		return err

@@ -104,7 +104,9 @@ func githubForge(t *testing.T, ferry string) forgeRun {
 			bare := srv.BarePath()
 			e := ending{tree: gitTrim(t, bare, "rev-parse", "main^{tree}"), subjects: subjects(t, bare)}
 			clone := filepath.Join(t.TempDir(), "clone")
-			git(t, "", "clone", "-q", bare, clone)
+			// --no-local: a receive-pack of a killed run may still be
+			// ending, and its quarantine folder must not be copied.
+			git(t, "", "clone", "-q", "--no-local", bare, clone)
 			e.problems = append(e.problems, repoProblems(t, ferry, bare)...)
 			verify := exec.Command(ferry, "verify", "-C", clone)
 			verify.Env = append(os.Environ(), env...)
