@@ -96,7 +96,8 @@ bench:
 bench-budget:
 	$(GO) test ./bot/github -run '^$$' -bench '^BenchmarkWriteBudget$$' -benchtime 1x -timeout 180m -v
 
-## fuzz: fuzz the rewrite engine, then its scanner against yaml.v3, for FUZZTIME each (default 10m)
+## fuzz: fuzz the rewrite engine, its scanner against yaml.v3, then its head-only Set against the whole file's, for FUZZTIME each (default 10m)
 fuzz:
 	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzEdit$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s
 	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s
+	$(GO) test ./rewrite -run '^$$' -fuzz '^FuzzHead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s

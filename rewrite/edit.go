@@ -87,6 +87,10 @@ type Result struct {
 // to the result of earlier edits. Edits that change nothing return src and
 // no Results. On error nothing is changed and the error names the file, the
 // line and the reason; it wraps one of the Err values or is a *ParseError.
+// Sets in a file of 64 KB or more whose paths start at top-level keys of its
+// first document read only the file's head, up to the top-level entry
+// after the last one they edit; a syntax error or a duplicate key deeper in
+// the rest is not reported (see applyHead).
 func Apply(name string, src []byte, edits ...Edit) ([]byte, []Result, error) {
 	a := getArena()
 	defer a.release()
@@ -106,6 +110,11 @@ func apply(name string, src []byte, edits []Edit) ([]byte, *planner, error) {
 func applyIn(name string, src []byte, edits []Edit, a *arena) ([]byte, *planner, error) {
 	if commentsOnly(edits) {
 		return applyComments(name, src, edits)
+	}
+	if len(src) >= headMin {
+		if out, p, ok := applyHead(name, src, edits, a); ok {
+			return out, p, nil
+		}
 	}
 	return applyParsed(name, src, edits, a)
 }
