@@ -31,8 +31,9 @@ type Forge interface {
 	// it returns an error wrapping gitstore.ErrRefMoved.
 	Publish(ctx context.Context, branch string, old, commit plumbing.Hash) error
 	// PullRequests lists ferry's pull requests (head branches under
-	// ferry/): every open one, and the most recent closed one per branch.
-	PullRequests(ctx context.Context) ([]PullRequest, error)
+	// ferry/): every open one, and the most recent closed one per branch,
+	// of every closed one created since the oldest Migration (see Before).
+	PullRequests(ctx context.Context, before Before) ([]PullRequest, error)
 	// Propose opens a pull request for p.Branch, or updates the open one,
 	// and returns it. It opens none when the base branch is no longer
 	// where p.Head was made (another run landed a stage since), and
@@ -56,6 +57,16 @@ type Forge interface {
 	// Comment adds a comment to a pull request (Capabilities.Comments).
 	Comment(ctx context.Context, pr int, body string) error
 }
+
+// Before reports whether a merge commit landed on the base branch no later
+// than the commit where the oldest Migration file there appeared. No stage
+// of a Migration is proposed before its file is on the base branch, so a
+// forge that lists closed pull requests newest first may stop at one
+// merged at such a commit: every one created before it is older than
+// every Migration. Both are the forge's word and git's (a merge commit,
+// the base branch's history), never a date a commit claims. A nil Before
+// knows no such commit: every closed pull request is listed.
+type Before func(merge plumbing.Hash) bool
 
 // Capabilities are what a forge does beyond the calls every forge has.
 type Capabilities struct {

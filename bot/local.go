@@ -56,7 +56,7 @@ func (l *Local) Close(_ context.Context, pr *PullRequest, _ string) error {
 // PullRequests lists the ferry/ branches as open pull requests. A branch
 // whose stage already landed on the base (a run stopped between merging and
 // deleting it) is deleted and not listed.
-func (l *Local) PullRequests(ctx context.Context) ([]PullRequest, error) {
+func (l *Local) PullRequests(ctx context.Context, _ Before) ([]PullRequest, error) {
 	branches, err := l.Repo.Branches("ferry/")
 	if err != nil {
 		return nil, err

@@ -91,7 +91,7 @@ func (w tw) Write(p []byte) (int, error) {
 // whose config turns auto-merge off.
 func approve(t *testing.T, repo *gitstore.Store, forge *bot.Local) {
 	t.Helper()
-	prs, err := forge.PullRequests(t.Context())
+	prs, err := forge.PullRequests(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,8 +204,8 @@ func TestEventsSinceTheMigration(t *testing.T) {
 // waited for a review: its merged pull requests say so.
 type mergedLater struct{ *bot.Local }
 
-func (f mergedLater) PullRequests(ctx context.Context) ([]bot.PullRequest, error) {
-	out, err := f.Local.PullRequests(ctx)
+func (f mergedLater) PullRequests(ctx context.Context, before bot.Before) ([]bot.PullRequest, error) {
+	out, err := f.Local.PullRequests(ctx, before)
 	if err != nil {
 		return nil, err
 	}

@@ -61,11 +61,29 @@ func Events(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, key [
 // walk costs the Migrations' history, not the repo's. With no file named
 // it walks the whole history.
 func EventsSince(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, migrations []string, key []byte) ([]planner.Event, error) {
+	out, _, err := eventsWindow(ctx, repo, from, migrations, key)
+	return out, err
+}
+
+// beforeDepth is how many commits before the oldest Migration's a Before
+// knows: a pull request merged further back does not end the forge's
+// list, which then goes on to an older one or to the end.
+const beforeDepth = 100
+
+// eventsWindow is EventsSince, also returning the Before of its window:
+// the commit where the oldest Migration file appeared and the first
+// parents before it. It is nil when no file is named, or the history (a
+// shallow clone's) ends before a commit without every Migration file:
+// where they appeared is then not known.
+func eventsWindow(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, migrations []string, key []byte) ([]planner.Event, Before, error) {
 	var out []planner.Event
+	var first, prior *object.Commit // the oldest commit with a Migration file; the one before it
 	err := repo.Log(ctx, from, func(c *object.Commit) error {
 		if len(migrations) > 0 && !holdsAny(c, migrations) {
+			prior = c
 			return gitstore.ErrStop // before every Migration there is now
 		}
+		first = c
 		// The stage is c, sealed, or the sealed stage a reviewer's merge
 		// brings in; it happened when c did.
 		stage, ok := convention.StageOf(repo, c, key)
@@ -81,7 +99,19 @@ func EventsSince(ctx context.Context, repo *gitstore.Store, from plumbing.Hash, 
 		return nil
 	})
 	slices.Reverse(out)
-	return out, err
+	if err != nil || prior == nil || first == nil {
+		return out, nil, err
+	}
+	landed := map[plumbing.Hash]bool{first.Hash: true}
+	n := 0
+	err = repo.Log(ctx, prior.Hash, func(c *object.Commit) error {
+		landed[c.Hash] = true
+		if n++; n == beforeDepth {
+			return gitstore.ErrStop
+		}
+		return nil
+	})
+	return out, func(merge plumbing.Hash) bool { return landed[merge] }, err
 }
 
 // holdsAny reports whether c's tree has one of the files named.
@@ -176,11 +206,14 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 	for i, m := range repo.Migrations {
 		files[i] = m.File
 	}
+	// Without a Migration no closed pull request matters: each is older
+	// than every Migration there will be.
+	before := Before(func(plumbing.Hash) bool { return true })
 	if len(files) > 0 { // without a Migration, no stage needs its history
 		// A shallow clone may end before a pin: then the history is not
 		// every stage, and a pin without one proves nothing.
 		in.SealedHistory = !b.repo.Shallow()
-		if in.History, err = EventsSince(ctx, b.repo, base, files, b.opts.SealKey); err != nil {
+		if in.History, before, err = eventsWindow(ctx, b.repo, base, files, b.opts.SealKey); err != nil {
 			return nil, err
 		}
 		if in.SealedHistory {
@@ -189,7 +222,7 @@ func (b *Bot) Observe(ctx context.Context) (*Snapshot, error) {
 			}
 		}
 	}
-	prs, err := b.opts.Forge.PullRequests(ctx)
+	prs, err := b.opts.Forge.PullRequests(ctx, before)
 	if err != nil {
 		return nil, err
 	}

@@ -104,8 +104,8 @@ func (f *propForge) num(branch string) int {
 
 // PullRequests lists the closed pull requests first, then the open ones,
 // as the GitHub forge does.
-func (f *propForge) PullRequests(ctx context.Context) ([]bot.PullRequest, error) {
-	open, err := f.Local.PullRequests(ctx)
+func (f *propForge) PullRequests(ctx context.Context, before bot.Before) ([]bot.PullRequest, error) {
+	open, err := f.Local.PullRequests(ctx, before)
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +481,7 @@ func (p *propRun) commitHuman(i int, head plumbing.Hash, changes []gitstore.Chan
 // review merges ferry's open pull requests as a reviewer would.
 func (p *propRun) review() {
 	p.t.Helper()
-	prs, err := p.forge.PullRequests(p.ctx)
+	prs, err := p.forge.PullRequests(p.ctx, nil)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -510,7 +510,7 @@ func (p *propRun) review() {
 // closePR closes one of ferry's open pull requests unmerged.
 func (p *propRun) closePR() {
 	p.t.Helper()
-	prs, err := p.forge.PullRequests(p.ctx)
+	prs, err := p.forge.PullRequests(p.ctx, nil)
 	if err != nil {
 		p.t.Fatal(err)
 	}

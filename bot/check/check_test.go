@@ -387,7 +387,7 @@ func migrate(t *testing.T, name string) *gitstore.Store {
 // auto-merge off.
 func approve(t *testing.T, repo *gitstore.Store, forge *bot.Local) {
 	t.Helper()
-	prs, err := forge.PullRequests(t.Context())
+	prs, err := forge.PullRequests(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestAppTokenIsRenewed(t *testing.T) {
 		if err := f.Publish(ctx, "ferry/m/w/pin", old, next); err != nil {
 			t.Fatalf("%s: push: %v", name, err)
 		}
-		if _, err := f.PullRequests(ctx); err != nil {
+		if _, err := f.PullRequests(ctx, nil); err != nil {
 			t.Fatalf("%s: API: %v", name, err)
 		}
 	}

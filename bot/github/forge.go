@@ -72,6 +72,10 @@ type Forge struct {
 	mu     sync.Mutex
 	method map[string]string // merge method by branch, from Propose
 	queue  *mergeQueue       // the base branch's merge queue, once asked
+	// older is the number of the pull request PullRequests last stopped
+	// at: every one numbered lower is older than every Migration (0: none
+	// known).
+	older int
 }
 
 var _ bot.Forge = (*Forge)(nil)
@@ -239,34 +243,57 @@ func (f *Forge) Publish(ctx context.Context, branch string, old, commit plumbing
 
 // PullRequests lists ferry's pull requests into the base branch: every
 // open one, and the most recent closed one of each branch, closed ones
-// first.
-func (f *Forge) PullRequests(ctx context.Context) ([]bot.PullRequest, error) {
-	all, err := f.list(ctx, &gh.PullRequestListOptions{State: "all", Base: f.o.Base})
+// first. The closed ones are listed newest first, to the page with one
+// that before says merged before every Migration (when before is nil,
+// to the end): a repo's older migrations cost nothing to list.
+func (f *Forge) PullRequests(ctx context.Context, before bot.Before) ([]bot.PullRequest, error) {
+	// Open ones first: one that closes in between is then listed closed,
+	// never missed.
+	openNow, err := f.list(ctx, &gh.PullRequestListOptions{State: "open", Base: f.o.Base}, nil)
 	if err != nil {
 		return nil, err
 	}
-	var open, closed []bot.PullRequest
+	older := 0
+	closed, err := f.list(ctx, &gh.PullRequestListOptions{State: "closed", Base: f.o.Base, Sort: "created", Direction: "desc"}, func(p *gh.PullRequest) bool {
+		if before != nil && p.MergedAt != nil && before(plumbing.NewHash(p.GetMergeCommitSHA())) {
+			older = max(older, p.GetNumber())
+		}
+		return older > 0
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.older = older
+	f.mu.Unlock()
+	var open, last []bot.PullRequest
 	seen := map[string]bool{}
-	for _, p := range all { // newest first
+	closedNow := map[int]bool{}
+	for _, p := range closed {
+		closedNow[p.GetNumber()] = true
+	}
+	for _, p := range append(closed, openNow...) { // closed newest first, then open
 		b := p.GetHead().GetRef()
 		if !strings.HasPrefix(b, "ferry/") || !f.ownHead(p) {
 			continue
 		}
 		pr := convert(p)
 		if pr.State == planner.PROpen {
-			open = append(open, pr)
+			if !closedNow[pr.Number] {
+				open = append(open, pr)
+			}
 			continue
 		}
 		if !seen[b] {
 			seen[b] = true
-			closed = append(closed, pr)
+			last = append(last, pr)
 		}
 	}
 	byNumber := func(a, b bot.PullRequest) int { return a.Number - b.Number }
 	slices.SortFunc(open, byNumber)
-	slices.SortFunc(closed, byNumber)
+	slices.SortFunc(last, byNumber)
 	// The bot keys pull requests by branch: the open one must come last.
-	return append(closed, open...), nil
+	return append(last, open...), nil
 }
 
 // ownHead reports whether p's head branch is in the repository itself: a
@@ -275,8 +302,9 @@ func (f *Forge) ownHead(p *gh.PullRequest) bool {
 	return strings.EqualFold(p.GetHead().GetRepo().GetFullName(), f.o.Owner+"/"+f.o.Repo)
 }
 
-// list lists the base's pull requests, every page.
-func (f *Forge) list(ctx context.Context, opt *gh.PullRequestListOptions) ([]*gh.PullRequest, error) {
+// list lists the base's pull requests, every page, or to the page where
+// last reports a pull request the last one needed (when not nil).
+func (f *Forge) list(ctx context.Context, opt *gh.PullRequestListOptions, last func(*gh.PullRequest) bool) ([]*gh.PullRequest, error) {
 	opt.PerPage = 100
 	var out []*gh.PullRequest
 	for {
@@ -287,7 +315,7 @@ func (f *Forge) list(ctx context.Context, opt *gh.PullRequestListOptions) ([]*gh
 			return nil, f.errorf(err, "github: list pull requests")
 		}
 		out = append(out, ps...)
-		if resp.NextPage == 0 {
+		if resp.NextPage == 0 || last != nil && slices.ContainsFunc(ps, last) {
 			return out, nil
 		}
 		opt.Page = resp.NextPage
@@ -449,11 +477,11 @@ func (f *Forge) addLabels(ctx context.Context, n int, labels []string) ([]*gh.La
 }
 
 // orphan reports whether head, where branch is, is the head of no pull
-// request, open or closed: pushed by a run that was stopped before it
-// opened one. A branch whose pull request merged (another run landed the
+// request, open or closed (of none since the oldest Migration): pushed by
+// a run that was stopped before it opened one. A branch whose pull request merged (another run landed the
 // stage) is not one; nor is a branch GitHub cannot answer for.
 func (f *Forge) orphan(ctx context.Context, branch string, head plumbing.Hash) bool {
-	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "all", Head: f.o.Owner + ":" + branch, Base: f.o.Base})
+	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "all", Head: f.o.Owner + ":" + branch, Base: f.o.Base}, nil)
 	if err != nil {
 		return false
 	}
@@ -462,16 +490,25 @@ func (f *Forge) orphan(ctx context.Context, branch string, head plumbing.Hash) b
 		// wave's stage that some of its workloads reach later comes again
 		// on the same branch name. A closed one's head stays, as the
 		// person who closed it left it.
-		if p.GetState() == "open" || p.GetHead().GetSHA() == head.String() && p.MergedAt == nil {
+		if p.GetState() == "open" || p.GetHead().GetSHA() == head.String() && p.MergedAt == nil && !f.olderThanMigrations(p) {
 			return false
 		}
 	}
 	return true
 }
 
+// olderThanMigrations reports whether p was made before every Migration
+// there is (see PullRequests): a branch left closed by an earlier
+// migration of the same name is the current one's to take.
+func (f *Forge) olderThanMigrations(p *gh.PullRequest) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return p.GetNumber() < f.older
+}
+
 // open returns the open pull request from branch into base, or nil.
 func (f *Forge) open(ctx context.Context, branch, base string) (*gh.PullRequest, error) {
-	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "open", Head: f.o.Owner + ":" + branch, Base: base})
+	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "open", Head: f.o.Owner + ":" + branch, Base: base}, nil)
 	if err != nil || len(ps) == 0 {
 		return nil, err
 	}

@@ -338,7 +338,7 @@ func TestAutoMerge(t *testing.T) {
 	if at, err := e.repo.Resolve("refs/heads/main"); err != nil || at.String() != got.MergeCommitSHA {
 		t.Errorf("local main = %s, %v; want the merge %s", at, err, got.MergeCommitSHA)
 	}
-	prs, err := e.forge.PullRequests(ctx)
+	prs, err := e.forge.PullRequests(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +362,7 @@ func TestForkPullRequestIsNotFerrys(t *testing.T) {
 	if err := e.srv.ClosePR(closed); err != nil {
 		t.Fatal(err)
 	}
-	prs, err := e.forge.PullRequests(ctx)
+	prs, err := e.forge.PullRequests(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func TestRetries(t *testing.T) {
 			for _, f := range tt.faults {
 				e.srv.Fail(http.MethodGet, `/pulls$`, f.times, f.status, f.headers, f.body)
 			}
-			_, err := e.forge.PullRequests(t.Context())
+			_, err := e.forge.PullRequests(t.Context(), nil)
 			var er *gh.ErrorResponse
 			switch {
 			case tt.wantErr == 0 && err != nil:
@@ -122,7 +122,7 @@ func TestRetryStopsWithTheContext(t *testing.T) {
 	e.srv.Fail(http.MethodGet, `/pulls$`, 5, 502, nil, "")
 	cancelling := &cancelSleeps{cancel: cancel}
 	f := newForgeSleep(t, e, cancelling.Sleep)
-	_, err := f.PullRequests(ctx)
+	_, err := f.PullRequests(ctx, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("PullRequests = %v, want context.Canceled", err)
 	}
@@ -135,7 +135,7 @@ func (c *cancelSleeps) Sleep(time.Duration) { c.cancel() }
 func TestTokenIsRedacted(t *testing.T) {
 	e := setup(t, fake.Options{})
 	e.srv.Fail(http.MethodGet, `/pulls$`, 1, 400, nil, `{"message":"Bad token `+token+` in Authorization: Bearer `+token+`"}`)
-	_, err := e.forge.PullRequests(t.Context())
+	_, err := e.forge.PullRequests(t.Context(), nil)
 	var er *gh.ErrorResponse
 	if !errors.As(err, &er) {
 		t.Fatalf("PullRequests = %v, want a *github.ErrorResponse", err)
