@@ -233,12 +233,15 @@ func (f *file) comment(l int) bool {
 }
 
 // docMarker reports whether line l is a "---" or "..." document marker.
-func (f *file) docMarker(l int) bool {
-	b := f.line(l)
-	if len(b) < 3 || !(bytes.HasPrefix(b, []byte("---")) || bytes.HasPrefix(b, []byte("..."))) {
+func (f *file) docMarker(l int) bool { return docMarker(f.line(l)) }
+
+// docMarker reports whether line, with or without its line break, is a
+// "---" or "..." document marker.
+func docMarker(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) && !bytes.HasPrefix(line, []byte("...")) {
 		return false
 	}
-	return len(b) == 3 || b[3] == ' ' || b[3] == '\t'
+	return len(line) == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\n' || line[3] == '\r'
 }
 
 // offset converts a yaml.v3 position (1-based line, 1-based column counted

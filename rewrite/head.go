@@ -166,14 +166,6 @@ func plainTopKey(line []byte) (string, bool) {
 	return "", false
 }
 
-// docMarker reports whether line is a document start or end marker.
-func docMarker(line []byte) bool {
-	if !bytes.HasPrefix(line, []byte("---")) && !bytes.HasPrefix(line, []byte("...")) {
-		return false
-	}
-	return len(line) == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\n' || line[3] == '\r'
-}
-
 // anchored reports whether n or a node under it has an anchor.
 func anchored(n *yaml.Node) bool {
 	if n.Anchor != "" || n.Kind == yaml.AliasNode {

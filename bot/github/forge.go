@@ -478,8 +478,9 @@ func (f *Forge) addLabels(ctx context.Context, n int, labels []string) ([]*gh.La
 
 // orphan reports whether head, where branch is, is the head of no pull
 // request, open or closed (of none since the oldest Migration): pushed by
-// a run that was stopped before it opened one. A branch whose pull request merged (another run landed the
-// stage) is not one; nor is a branch GitHub cannot answer for.
+// a run that was stopped before it opened one. A branch whose pull
+// request merged (another run landed the stage) is not one; nor is a
+// branch GitHub cannot answer for.
 func (f *Forge) orphan(ctx context.Context, branch string, head plumbing.Hash) bool {
 	ps, err := f.list(ctx, &gh.PullRequestListOptions{State: "all", Head: f.o.Owner + ":" + branch, Base: f.o.Base}, nil)
 	if err != nil {
