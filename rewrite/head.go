@@ -119,16 +119,19 @@ func headCut(src []byte, keys map[string]bool) int {
 
 // restKeeps reports whether the lines after the cut leave the head's
 // meaning alone: no document marker or directive, and no line at column 0
-// that is, or might be, a top-level key the head has.
+// that is, or might be, a top-level key the head has. Only lines that do
+// not start with a space are looked at; unindented finds them.
 func restKeeps(rest []byte, top map[string]bool) bool {
-	for i := 0; i < len(rest); {
+	for i := unindented(rest, 0); i < len(rest); {
 		line := rest[i:]
 		if j := bytes.IndexByte(line, '\n'); j >= 0 {
 			line = line[:j+1]
 		}
-		i += len(line)
+		i = unindented(rest, i+len(line))
 		switch line[0] {
-		case ' ', '\t', '\r', '\n', '#', '-':
+		case '\t', '\r', '\n', '#':
+			continue
+		case '-':
 			if docMarker(line) {
 				return false
 			}
@@ -141,6 +144,19 @@ func restKeeps(rest []byte, top map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// unindented is the offset of the first line, from the line starting at
+// i, that does not start with a space, or len(b).
+func unindented(b []byte, i int) int {
+	for i < len(b) && b[i] == ' ' {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return len(b)
+		}
+		i += j + 1
+	}
+	return i
 }
 
 // plainTopKey is the key of a line at column 0 that reads as a plain
