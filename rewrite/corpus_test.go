@@ -301,3 +301,40 @@ func lineDiff(a, b []byte) string {
 	}
 	return out.String()
 }
+
+// TestCorpusComments adds a pin marker to every file of the corpus and
+// removes it again: the marker is the only line added, every byte from the
+// first content on is the input's (compared here in full, where the edit
+// proves it from where its splices fall), and removing it gives the file
+// back byte for byte.
+func TestCorpusComments(t *testing.T) {
+	files := corpusFiles(t)
+	const marker = "# ferry: pinned-by=corpus"
+	edited := 0
+	for name, src := range files {
+		out, _, err := Apply(name, src, AddComment{Text: marker})
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			continue // not YAML; TestCorpusNoOp counts these
+		}
+		if err != nil {
+			t.Errorf("AddComment(%s): %v", name, err)
+			continue
+		}
+		rest := src[len(src)-len(bytes.TrimPrefix(src, bom)):]
+		rest = rest[headLen(rest):]
+		if !bytes.HasSuffix(out, rest) || !bytes.Contains(out[:len(out)-len(rest)], []byte(marker)) {
+			t.Errorf("AddComment(%s) changed more than the comment block:\n%s", name, lineDiff(src, out))
+			continue
+		}
+		back, _, err := Apply(name, out, RemoveComment{Text: marker})
+		if err != nil || !bytes.Equal(back, src) {
+			t.Errorf("RemoveComment(%s) after AddComment did not give the file back (err %v):\n%s", name, err, lineDiff(src, back))
+		}
+		edited++
+	}
+	if edited == 0 {
+		t.Fatal("no corpus file took a comment edit")
+	}
+	t.Logf("corpus: %d of %d files pinned and unpinned", edited, len(files))
+}
